@@ -1,0 +1,395 @@
+/*
+ * entity.c - the entity table: every record type revos stores, described
+ * once.  See entity.h for what is generated from it.
+ *
+ * Reading a row: {name, type, flags, ref, enum values, default, min, max,
+ * max_len, Salesforce columns, HubSpot columns, doc}.  The macros below keep
+ * each field on one line.
+ */
+#include "model/entity.h"
+
+#include <string.h>
+
+#define NF(arr) ((int)(sizeof(arr) / sizeof((arr)[0])))
+#define EXTID(sfc, hsc)                                                                          \
+    {.name = "external_id", .type = RV_FT_EXTID, .flags = RV_F_UNIQUE, .sf = sfc, .hs = hsc,     \
+     .doc = "id of this record in the system it came from; imports upsert by it"}
+#define CUSTOM {.name = "custom", .type = RV_FT_JSON, .doc = "custom fields, checked against field_defs"}
+#define TEXT(n, fl, sfc, hsc, d) {.name = n, .type = RV_FT_TEXT, .flags = fl, .sf = sfc, .hs = hsc, .doc = d}
+#define LONGTEXT(n, sfc, hsc, d) {.name = n, .type = RV_FT_TEXT, .max_len = 10000, .sf = sfc, .hs = hsc, .doc = d}
+#define REF(n, ent, fl, sfc, hsc, d) {.name = n, .type = RV_FT_REF, .flags = fl, .ref = ent, .sf = sfc, .hs = hsc, .doc = d}
+#define INT(n, fl, lo, hi, dv, sfc, hsc, d) {.name = n, .type = RV_FT_INT, .flags = fl, .min = lo, .max = hi, .def = dv, .sf = sfc, .hs = hsc, .doc = d}
+#define MONEY(n, fl, lo, sfc, hsc, d) {.name = n, .type = RV_FT_MONEY, .flags = fl, .min = lo, .max = 999999999999999LL, .sf = sfc, .hs = hsc, .doc = d}
+#define CURRENCY(sfc, hsc) {.name = "currency", .type = RV_FT_CURRENCY, .def = "USD", .sf = sfc, .hs = hsc, .doc = "ISO-4217 code of the money fields"}
+#define DATE(n, fl, sfc, hsc, d) {.name = n, .type = RV_FT_DATE, .flags = fl, .sf = sfc, .hs = hsc, .doc = d}
+#define TS(n, fl, sfc, hsc, d) {.name = n, .type = RV_FT_TS, .flags = fl, .sf = sfc, .hs = hsc, .doc = d}
+#define BOOL(n, dv, sfc, hsc, d) {.name = n, .type = RV_FT_BOOL, .def = dv, .sf = sfc, .hs = hsc, .doc = d}
+#define ENUM(n, fl, vals, dv, sfc, hsc, d) {.name = n, .type = RV_FT_ENUM, .flags = fl, .values = vals, .def = dv, .sf = sfc, .hs = hsc, .doc = d}
+#define EMAIL(n, fl, sfc, hsc, d) {.name = n, .type = RV_FT_EMAIL, .flags = fl, .sf = sfc, .hs = hsc, .doc = d}
+
+static const char *const roles[] = {"admin", "manager", "rep", "marketing", "cs", "finance", NULL};
+static const char *const lead_status[] = {"new", "working", "mql", "sql", "converted", "disqualified", NULL};
+static const char *const stage_kind[] = {"open", "won", "lost", NULL};
+static const char *const forecast_cat[] = {"pipeline", "best_case", "commit", "omitted", "closed", NULL};
+static const char *const deal_type[] = {"new", "expansion", "renewal", NULL};
+static const char *const activity_kind[] = {"call", "email", "meeting", "note", "task", NULL};
+static const char *const touch_kind[] = {"visit", "form", "email_open", "email_click", "ad_click", "event", "webinar", "download", "call", NULL};
+static const char *const sub_status[] = {"active", "canceled", "paused", NULL};
+static const char *const custom_type[] = {"text", "int", "number", "money", "date", "bool", "enum", NULL};
+static const char *const custom_entity[] = {"users", "teams", "accounts", "contacts", "leads", "products", "pipelines", "stages", "deals", "deal_products", "activities", "campaigns", "touches", "subscriptions", NULL};
+static const char *const event_kind[] = {"created", "updated", "deleted", "stage_changed", NULL};
+
+static const rv_field teams_f[] = {
+    EXTID(NULL, NULL),
+    TEXT("name", RV_F_REQUIRED | RV_F_NAME | RV_F_UNIQUE, NULL, NULL, "team name"),
+    REF("parent_id", "teams", 0, NULL, NULL, "parent team (roll-up hierarchy)"),
+    REF("manager_id", "users", 0, NULL, NULL, "user who leads the team"),
+    TEXT("region", RV_F_INDEX, NULL, NULL, "region the team covers"),
+    CUSTOM,
+};
+
+static const rv_field users_f[] = {
+    EXTID("Id", "Owner ID|hubspot_owner_id"),
+    TEXT("name", RV_F_REQUIRED | RV_F_NAME, "Name", "Name", "full name"),
+    EMAIL("email", RV_F_UNIQUE | RV_F_NAME, "Email", "Email", "sign-in and contact email"),
+    ENUM("role", 0, roles, "rep", NULL, NULL, "admin, manager, rep, marketing, cs or finance"),
+    REF("manager_id", "users", 0, "ManagerId", NULL, "the user's manager (hierarchy for roll-ups and access)"),
+    REF("team_id", "teams", 0, NULL, NULL, "team"),
+    TEXT("title", 0, "Title", NULL, "job title"),
+    TEXT("region", RV_F_INDEX, NULL, NULL, "region"),
+    DATE("hired_on", 0, NULL, NULL, "start date (tenure)"),
+    BOOL("active", "true", "IsActive", NULL, "false for people who left"),
+    CUSTOM,
+};
+
+static const rv_field accounts_f[] = {
+    EXTID("Id|Account ID", "Record ID|Company ID|hs_object_id"),
+    TEXT("name", RV_F_REQUIRED | RV_F_NAME, "Name|Account Name", "Company name|Name|name", "company name"),
+    TEXT("domain", RV_F_INDEX, "Website", "Company Domain Name|Website URL|domain", "web domain (acme.com)"),
+    TEXT("industry", RV_F_INDEX, "Industry", "Industry|industry", "industry"),
+    INT("employees", 0, 0, 100000000, NULL, "NumberOfEmployees|Employees", "Number of Employees|numberofemployees", "head count"),
+    MONEY("annual_revenue", 0, 0, "AnnualRevenue|Annual Revenue", "Annual Revenue|annualrevenue", "annual revenue"),
+    CURRENCY("CurrencyIsoCode", NULL),
+    TEXT("phone", 0, "Phone", "Phone Number|phone", "main phone"),
+    TEXT("city", 0, "BillingCity|Billing City", "City|city", "city"),
+    TEXT("postcode", 0, "BillingPostalCode|Billing Zip/Postal Code", "Postal Code|zip", "postal code"),
+    TEXT("country", RV_F_INDEX, "BillingCountry|Billing Country", "Country/Region|country", "country"),
+    TEXT("region", RV_F_INDEX, NULL, NULL, "sales region"),
+    INT("year_founded", 0, 1000, 9999, NULL, "YearStarted", "Year Founded|founded_year", "year established"),
+    REF("owner_id", "users", RV_F_TRACKED, "OwnerId|Account Owner", "Company owner|hubspot_owner_id", "account owner"),
+    REF("parent_id", "accounts", 0, "ParentId", "Parent Company ID", "parent account"),
+    TEXT("territory", RV_F_INDEX, NULL, NULL, "territory"),
+    TS("created_on", RV_F_INDEX, "CreatedDate|Created Date", "Create Date|createdate", "when it was created in its source system"),
+    CUSTOM,
+};
+
+static const rv_field contacts_f[] = {
+    EXTID("Id|Contact ID", "Record ID|Contact ID|hs_object_id"),
+    REF("account_id", "accounts", 0, "AccountId|Account ID", "Associated Company ID|associatedcompanyid", "account the contact works at"),
+    TEXT("first_name", 0, "FirstName|First Name", "First Name|firstname", "first name"),
+    TEXT("last_name", RV_F_REQUIRED, "LastName|Last Name", "Last Name|lastname", "last name"),
+    EMAIL("email", RV_F_INDEX | RV_F_NAME, "Email", "Email|email", "email"),
+    TEXT("phone", 0, "Phone", "Phone Number|phone", "phone"),
+    TEXT("title", 0, "Title", "Job Title|jobtitle", "job title"),
+    TEXT("country", 0, "MailingCountry|Mailing Country", "Country/Region|country", "country"),
+    REF("owner_id", "users", RV_F_TRACKED, "OwnerId|Contact Owner", "Contact owner|hubspot_owner_id", "owner"),
+    TEXT("source", 0, "LeadSource|Lead Source", "Original Source|hs_analytics_source", "where the contact came from"),
+    TS("created_on", 0, "CreatedDate|Created Date", "Create Date|createdate", "when it was created in its source system"),
+    CUSTOM,
+};
+
+static const rv_field campaigns_f[] = {
+    EXTID("Id|Campaign ID", NULL),
+    TEXT("name", RV_F_REQUIRED | RV_F_NAME, "Name|Campaign Name", NULL, "campaign name"),
+    TEXT("channel", RV_F_INDEX, "Type", NULL, "channel: paid_search, events, email, ..."),
+    MONEY("spend", 0, 0, "ActualCost", NULL, "money spent"),
+    CURRENCY("CurrencyIsoCode", NULL),
+    DATE("start_on", 0, "StartDate", NULL, "first day"),
+    DATE("end_on", 0, "EndDate", NULL, "last day"),
+    REF("owner_id", "users", 0, "OwnerId", NULL, "owner"),
+    CUSTOM,
+};
+
+static const rv_field leads_f[] = {
+    EXTID("Id|Lead ID", "Record ID|hs_object_id"),
+    TEXT("first_name", 0, "FirstName|First Name", "First Name|firstname", "first name"),
+    TEXT("last_name", 0, "LastName|Last Name", "Last Name|lastname", "last name"),
+    EMAIL("email", RV_F_INDEX, "Email", "Email|email", "email"),
+    TEXT("phone", 0, "Phone", "Phone Number|phone", "phone"),
+    TEXT("company", 0, "Company", "Company Name|company", "company as typed by the lead"),
+    TEXT("title", 0, "Title", "Job Title|jobtitle", "job title"),
+    TEXT("website", 0, "Website", "Website URL|website", "company website"),
+    TEXT("industry", 0, "Industry", "Industry", "industry"),
+    INT("employees", 0, 0, 100000000, NULL, "NumberOfEmployees", "Number of Employees", "company head count"),
+    TEXT("country", 0, "Country", "Country/Region|country", "country"),
+    TEXT("source", RV_F_INDEX, "LeadSource|Lead Source", "Original Source|hs_analytics_source", "lead source"),
+    REF("campaign_id", "campaigns", 0, "CampaignId", NULL, "campaign that brought the lead"),
+    ENUM("status", RV_F_TRACKED, lead_status, "new", "Status|Lead Status", "Lead Status|hs_lead_status", "new, working, mql, sql, converted or disqualified"),
+    INT("score", 0, 0, 100, NULL, NULL, "HubSpot Score|hubspotscore", "lead score 0-100"),
+    REF("owner_id", "users", RV_F_TRACKED, "OwnerId|Lead Owner", "Contact owner|hubspot_owner_id", "owner"),
+    REF("account_id", "accounts", 0, "ConvertedAccountId", NULL, "matched or converted account"),
+    REF("contact_id", "contacts", 0, "ConvertedContactId", NULL, "converted contact"),
+    REF("deal_id", "deals", 0, "ConvertedOpportunityId", NULL, "converted deal"),
+    TS("created_on", RV_F_INDEX, "CreatedDate|Created Date", "Create Date|createdate", "when the lead arrived"),
+    TS("first_touch_at", 0, NULL, NULL, "first follow-up by a person"),
+    TS("mql_at", 0, NULL, "Became a Marketing Qualified Lead Date", "when it became an MQL"),
+    TS("sql_at", 0, NULL, "Became a Sales Qualified Lead Date", "when it became an SQL"),
+    TS("converted_at", 0, "ConvertedDate", NULL, "when it converted"),
+    TEXT("disqualified_reason", 0, NULL, NULL, "why it was disqualified"),
+    CUSTOM,
+};
+
+static const rv_field products_f[] = {
+    EXTID("Id|Product ID", "Record ID|hs_object_id"),
+    TEXT("name", RV_F_REQUIRED | RV_F_NAME | RV_F_UNIQUE, "Name|Product Name", "Name|name", "product name"),
+    TEXT("code", 0, "ProductCode|Product Code", "SKU|hs_sku", "SKU"),
+    TEXT("family", RV_F_INDEX, "Family|Product Family", "Product Type", "product family or series"),
+    MONEY("list_price", 0, 0, "UnitPrice|List Price", "Unit price|price", "list price per unit"),
+    MONEY("cost", 0, 0, NULL, "Unit cost|hs_cost_of_goods_sold", "cost per unit (for margin)"),
+    CURRENCY("CurrencyIsoCode", NULL),
+    BOOL("recurring", "false", NULL, NULL, "sold as a subscription"),
+    BOOL("active", "true", "IsActive", NULL, "can be sold"),
+    CUSTOM,
+};
+
+static const rv_field pipelines_f[] = {
+    EXTID(NULL, "Pipeline ID"),
+    TEXT("name", RV_F_REQUIRED | RV_F_NAME | RV_F_UNIQUE, NULL, "Pipeline", "pipeline name"),
+    BOOL("is_default", "false", NULL, NULL, "used when a deal names no pipeline"),
+    CUSTOM,
+};
+
+static const rv_field stages_f[] = {
+    EXTID(NULL, "Stage ID"),
+    REF("pipeline_id", "pipelines", RV_F_REQUIRED | RV_F_CASCADE, NULL, NULL, "pipeline the stage belongs to"),
+    TEXT("name", RV_F_REQUIRED | RV_F_NAME, "MasterLabel|StageName", "Label", "stage name, unique within its pipeline"),
+    INT("position", 0, 0, 1000, "0", "SortOrder", "Display order", "order in the pipeline"),
+    INT("probability", 0, 0, 100, "0", "DefaultProbability", "Probability", "default win probability, percent"),
+    ENUM("kind", 0, stage_kind, "open", NULL, NULL, "open, won or lost"),
+    ENUM("forecast_category", 0, forecast_cat, "pipeline", "ForecastCategoryName", NULL, "default forecast category of deals in the stage"),
+    TEXT("exit_criteria", 0, NULL, NULL, "comma-separated deal fields that must be filled to enter the next stage"),
+    INT("stall_days", 0, 0, 3650, NULL, NULL, NULL, "days in stage after which a deal counts as stalled"),
+    CUSTOM,
+};
+
+static const rv_field deals_f[] = {
+    EXTID("Id|Opportunity ID", "Record ID|Deal ID|hs_object_id"),
+    TEXT("name", RV_F_REQUIRED | RV_F_NAME, "Name|Opportunity Name", "Deal Name|dealname", "deal name"),
+    REF("account_id", "accounts", 0, "AccountId|Account ID", "Associated Company ID|associatedcompanyid", "account"),
+    REF("contact_id", "contacts", 0, "ContactId", NULL, "primary contact"),
+    REF("owner_id", "users", RV_F_TRACKED, "OwnerId|Opportunity Owner", "Deal owner|hubspot_owner_id", "owner"),
+    REF("pipeline_id", "pipelines", 0, "Pipeline", "Pipeline|pipeline", "pipeline (the default pipeline when omitted)"),
+    REF("stage_id", "stages", RV_F_REQUIRED, "StageName|Stage", "Deal Stage|dealstage", "current stage; changes go to stage_history"),
+    MONEY("amount", RV_F_TRACKED, 0, "Amount", "Amount|amount", "deal value"),
+    MONEY("list_amount", 0, 0, NULL, NULL, "value at list price (discount = list_amount - amount)"),
+    CURRENCY("CurrencyIsoCode", "Currency|deal_currency_code"),
+    DATE("close_date", RV_F_TRACKED | RV_F_INDEX, "CloseDate|Close Date", "Close Date|closedate", "expected close date, or the day it closed"),
+    ENUM("type", 0, deal_type, "new", "Type", "Deal Type|dealtype", "new, expansion or renewal"),
+    TEXT("source", RV_F_INDEX, "LeadSource|Lead Source", "Original Source|hs_analytics_source", "where the deal came from"),
+    REF("campaign_id", "campaigns", 0, "CampaignId", NULL, "primary campaign"),
+    ENUM("forecast_category", RV_F_TRACKED, forecast_cat, NULL, "ForecastCategoryName|Forecast Category", "Forecast category|hs_manual_forecast_category", "commit, best_case, pipeline or omitted (default from the stage)"),
+    INT("probability", 0, 0, 100, NULL, "Probability|Probability (%)", "Deal probability|hs_deal_stage_probability", "win probability, percent (default from the stage)"),
+    TEXT("next_step", 0, "NextStep|Next Step", "Next step|hs_next_step", "the next step"),
+    TEXT("lost_reason", 0, "Loss_Reason__c", "Closed Lost Reason|closed_lost_reason", "why it was lost"),
+    TEXT("won_reason", 0, NULL, "Closed Won Reason|closed_won_reason", "why it was won"),
+    TS("created_on", RV_F_INDEX, "CreatedDate|Created Date", "Create Date|createdate", "when the deal was opened (in its source system)"),
+    TS("closed_at", 0, NULL, NULL, "when it entered a won or lost stage"),
+    LONGTEXT("description", "Description", "Deal Description|description", "notes"),
+    CUSTOM,
+};
+
+static const rv_field deal_products_f[] = {
+    EXTID("Id", NULL),
+    REF("deal_id", "deals", RV_F_REQUIRED | RV_F_CASCADE, "OpportunityId", "Deal ID", "deal"),
+    REF("product_id", "products", RV_F_REQUIRED, "Product2Id|PricebookEntryId", "Product ID", "product"),
+    INT("quantity", 0, 1, 100000000, "1", "Quantity", "Quantity|quantity", "units"),
+    MONEY("unit_price", RV_F_REQUIRED, 0, "UnitPrice|Sales Price", "Unit price|price", "price per unit as sold"),
+    MONEY("discount", 0, 0, "Discount", "Unit discount", "total discount on the line"),
+    CURRENCY("CurrencyIsoCode", NULL),
+    CUSTOM,
+};
+
+static const rv_field activities_f[] = {
+    EXTID("Id|Activity ID", "Record ID|hs_object_id"),
+    ENUM("kind", RV_F_REQUIRED, activity_kind, NULL, "TaskSubtype|Type", "Activity type", "call, email, meeting, note or task"),
+    TEXT("subject", 0, "Subject", "Subject", "subject"),
+    REF("owner_id", "users", 0, "OwnerId|Assigned", "Activity assigned to", "who did it"),
+    REF("account_id", "accounts", 0, "AccountId", NULL, "account"),
+    REF("contact_id", "contacts", 0, "WhoId", NULL, "contact"),
+    REF("lead_id", "leads", 0, NULL, NULL, "lead"),
+    REF("deal_id", "deals", 0, "WhatId", NULL, "deal"),
+    TS("due_at", 0, "ActivityDate|Due Date", "Due date", "when it is due"),
+    TS("done_at", RV_F_INDEX, "CompletedDateTime", "Completed at", "when it was done (empty while open)"),
+    INT("duration_min", 0, 0, 100000, NULL, "CallDurationInSeconds", NULL, "minutes"),
+    LONGTEXT("notes", "Description", "Notes", "notes"),
+    CUSTOM,
+};
+
+static const rv_field touches_f[] = {
+    EXTID(NULL, NULL),
+    REF("campaign_id", "campaigns", 0, "CampaignId", NULL, "campaign"),
+    REF("lead_id", "leads", 0, "LeadId", NULL, "lead touched"),
+    REF("contact_id", "contacts", 0, "ContactId", NULL, "contact touched"),
+    REF("deal_id", "deals", 0, NULL, NULL, "deal influenced"),
+    ENUM("kind", RV_F_REQUIRED, touch_kind, NULL, NULL, NULL, "visit, form, email_open, email_click, ad_click, event, webinar, download or call"),
+    TS("at", RV_F_REQUIRED | RV_F_INDEX, "FirstRespondedDate", NULL, "when"),
+    TEXT("channel", 0, NULL, NULL, "channel"),
+    CUSTOM,
+};
+
+static const rv_field subscriptions_f[] = {
+    EXTID(NULL, NULL),
+    REF("account_id", "accounts", RV_F_REQUIRED, NULL, NULL, "customer"),
+    REF("product_id", "products", 0, NULL, NULL, "product"),
+    REF("deal_id", "deals", 0, NULL, NULL, "deal that sold it"),
+    MONEY("mrr", RV_F_REQUIRED | RV_F_TRACKED, 0, NULL, NULL, "monthly recurring revenue"),
+    CURRENCY(NULL, NULL),
+    INT("seats", 0, 0, 100000000, NULL, NULL, NULL, "seats"),
+    DATE("start_on", RV_F_REQUIRED, NULL, NULL, "first day"),
+    DATE("end_on", 0, NULL, NULL, "last day (empty while running)"),
+    DATE("renewal_on", RV_F_INDEX, NULL, NULL, "next renewal date"),
+    ENUM("status", RV_F_TRACKED, sub_status, "active", NULL, NULL, "active, canceled or paused"),
+    TEXT("churn_reason", 0, NULL, NULL, "why it was canceled"),
+    CUSTOM,
+};
+
+static const rv_field field_defs_f[] = {
+    ENUM("entity", RV_F_REQUIRED, custom_entity, NULL, NULL, NULL, "entity the custom field belongs to"),
+    TEXT("name", RV_F_REQUIRED, NULL, NULL, "key inside the record's custom object (snake_case)"),
+    ENUM("type", RV_F_REQUIRED, custom_type, NULL, NULL, NULL, "text, int, number, money, date, bool or enum"),
+    TEXT("options", 0, NULL, NULL, "enum values, comma-separated"),
+    BOOL("required", "false", NULL, NULL, "must be present on create"),
+    TEXT("label", 0, NULL, NULL, "label shown to people"),
+};
+
+static const rv_field stage_history_f[] = {
+    EXTID("Id", NULL),
+    REF("deal_id", "deals", RV_F_REQUIRED | RV_F_CASCADE, "OpportunityId", NULL, "deal"),
+    REF("from_stage_id", "stages", 0, NULL, NULL, "stage before (empty for the first)"),
+    REF("to_stage_id", "stages", RV_F_REQUIRED, "StageName", NULL, "stage after"),
+    TS("changed_at", RV_F_REQUIRED | RV_F_INDEX, "CreatedDate", NULL, "when"),
+    REF("changed_by_id", "users", 0, "CreatedById", NULL, "who"),
+    MONEY("amount", 0, 0, "Amount", NULL, "deal amount at that moment"),
+    CURRENCY(NULL, NULL),
+    DATE("close_date", 0, "CloseDate", NULL, "close date at that moment"),
+    ENUM("forecast_category", 0, forecast_cat, NULL, "ForecastCategory", NULL, "forecast category at that moment"),
+};
+
+static const rv_field field_history_f[] = {
+    TEXT("entity", RV_F_REQUIRED | RV_F_INDEX, NULL, NULL, "entity of the changed record"),
+    INT("record_id", RV_F_REQUIRED | RV_F_INDEX, 0, 0, NULL, NULL, NULL, "id of the changed record"),
+    TEXT("field", RV_F_REQUIRED, NULL, NULL, "field that changed"),
+    TEXT("old_value", 0, NULL, NULL, "value before, as text"),
+    TEXT("new_value", 0, NULL, NULL, "value after, as text"),
+    TS("changed_at", RV_F_REQUIRED, NULL, NULL, "when"),
+    REF("changed_by_id", "users", 0, NULL, NULL, "who"),
+};
+
+static const rv_field events_f[] = {
+    TEXT("entity", RV_F_REQUIRED, NULL, NULL, "entity of the record"),
+    INT("record_id", RV_F_REQUIRED, 0, 0, NULL, NULL, NULL, "id of the record"),
+    ENUM("kind", RV_F_REQUIRED, event_kind, NULL, NULL, NULL, "created, updated, deleted or stage_changed"),
+    TS("at", RV_F_REQUIRED, NULL, NULL, "when"),
+    REF("actor_id", "users", 0, NULL, NULL, "who"),
+    {.name = "payload", .type = RV_FT_TEXT, .max_len = 100000, .doc = "JSON details"},
+};
+
+#define ENT(idx, v, n, o, fl, sfo, hso, d) \
+    static const rv_entity v = {n, o, v##_f, NF(v##_f), fl, sfo, hso, d, 1, idx}
+
+ENT(0, teams, "teams", "team", 0, NULL, NULL, "Sales teams; parent_id forms the roll-up hierarchy.");
+ENT(1, users, "users", "user", 0, "User", "owners", "People: reps, managers, marketing, customer success, finance, admins.");
+ENT(2, accounts, "accounts", "account", 0, "Account", "companies", "Companies you sell to.");
+ENT(3, contacts, "contacts", "contact", 0, "Contact", "contacts", "People at accounts.");
+ENT(4, campaigns, "campaigns", "campaign", 0, "Campaign", NULL, "Marketing campaigns with spend.");
+ENT(5, leads, "leads", "lead", 0, "Lead", NULL, "Unqualified prospects, from capture to conversion.");
+ENT(6, products, "products", "product", 0, "Product2", "products", "What you sell, with list price and cost.");
+ENT(7, pipelines, "pipelines", "pipeline", 0, NULL, NULL, "Sales processes; each has ordered stages.");
+ENT(8, stages, "stages", "stage", 0, "OpportunityStage", NULL, "Stages of a pipeline, with probability, exit criteria and stall limit.");
+ENT(9, deals, "deals", "deal", 0, "Opportunity", "deals", "Opportunities; stage changes are kept in stage_history.");
+ENT(10, deal_products, "deal_products", "deal_product", 0, "OpportunityLineItem", "line_items", "Products on a deal.");
+ENT(11, activities, "activities", "activity", 0, "Task", NULL, "Calls, emails, meetings, notes and tasks.");
+ENT(12, touches, "touches", "touch", 0, "CampaignMember", NULL, "Marketing touches for attribution.");
+ENT(13, subscriptions, "subscriptions", "subscription", 0, NULL, NULL, "Recurring revenue per account and product.");
+ENT(14, field_defs, "field_defs", "field_def", 0, NULL, NULL, "Definitions of custom fields.");
+ENT(15, stage_history, "stage_history", "stage_change", RV_ENT_APPEND, "OpportunityHistory", NULL, "Every stage change of every deal.");
+ENT(16, field_history, "field_history", "field_change", RV_ENT_READONLY | RV_ENT_APPEND, NULL, NULL, "Changes to tracked fields.");
+ENT(17, events, "events", "event", RV_ENT_READONLY | RV_ENT_APPEND, NULL, NULL, "Outbox of every write, for automation and refresh.");
+
+/* The number in each ENT() row is its position here (a test checks).
+ * Order matters: an entity comes after the ones it requires (imports and
+ * the generator write in this order). */
+const rv_entity *const rv_entities[] = {
+    &teams, &users, &accounts, &contacts, &campaigns, &leads, &products, &pipelines, &stages,
+    &deals, &deal_products, &activities, &touches, &subscriptions, &field_defs, &stage_history,
+    &field_history, &events, NULL,
+};
+const int rv_entity_count = NF(rv_entities) - 1;
+
+const rv_entity *rv_entity_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (int i = 0; rv_entities[i]; i++)
+        if (strcmp(rv_entities[i]->name, name) == 0 || strcmp(rv_entities[i]->one, name) == 0)
+            return rv_entities[i];
+    return NULL;
+}
+
+int rv_field_index(const rv_entity *e, const char *name)
+{
+    for (int i = 0; i < e->nfields; i++)
+        if (strcmp(e->fields[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int rv_entity_name_field(const rv_entity *e)
+{
+    for (int i = 0; i < e->nfields; i++)
+        if (e->fields[i].flags & RV_F_NAME)
+            return i;
+    return -1;
+}
+
+static int field_of_type(const rv_entity *e, rv_ftype t)
+{
+    for (int i = 0; i < e->nfields; i++)
+        if (e->fields[i].type == t)
+            return i;
+    return -1;
+}
+
+int rv_entity_extid_field(const rv_entity *e) { return field_of_type(e, RV_FT_EXTID); }
+int rv_entity_currency_field(const rv_entity *e) { return field_of_type(e, RV_FT_CURRENCY); }
+
+int rv_schema_version(void)
+{
+    int v = 1;
+    for (int i = 0; rv_entities[i]; i++) {
+        const rv_entity *e = rv_entities[i];
+        if (e->since > v)
+            v = e->since;
+        for (int k = 0; k < e->nfields; k++)
+            if (e->fields[k].since > v)
+                v = e->fields[k].since;
+    }
+    return v;
+}
+
+const char *rv_ftype_name(rv_ftype t)
+{
+    static const char *const n[] = {"text", "email", "int", "money", "currency", "date",
+                                    "timestamp", "bool", "enum", "reference", "external_id", "json"};
+    return (unsigned)t < sizeof n / sizeof n[0] ? n[t] : "?";
+}
+
+int rv_enum_index(const rv_field *f, const char *v, size_t len)
+{
+    if (!f->values)
+        return -1;
+    for (int i = 0; f->values[i]; i++)
+        if (strlen(f->values[i]) == len && memcmp(f->values[i], v, len) == 0)
+            return i;
+    return -1;
+}

@@ -1,0 +1,534 @@
+/*
+ * crud.c - the generic use cases: create, update, upsert, delete, get for
+ * every entity of the table, with the rules every entity shares:
+ *
+ *   1. parse and check field values (model/record.c did that);
+ *   2. entity behaviour that supplies defaults (deals: default pipeline);
+ *   3. resolve references (external id, name, id) and check they exist;
+ *   4. money with the record's currency, custom fields against field_defs,
+ *      required fields, entity checks (deals: stage exit criteria);
+ *   5. write the row, field_history for tracked fields that changed, the
+ *      entity's own follow-ups (stage_history), an outbox event;
+ *   6. commit - or roll back on any failure, leaving nothing behind.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/money.h"
+#include "service/service_internal.h"
+
+static const rv__behaviour *const behaviours[] = {&rv__deal_behaviour, NULL};
+
+static const rv__behaviour *behaviour_of(const rv_entity *e)
+{
+    for (int i = 0; behaviours[i]; i++)
+        if (strcmp(behaviours[i]->entity, e->name) == 0)
+            return behaviours[i];
+    return NULL;
+}
+
+void rv_ctx_init(rv_ctx *c, rv_store *s, rv_arena *a)
+{
+    memset(c, 0, sizeof *c);
+    c->store = s;
+    c->arena = a;
+    c->currency = "USD";
+}
+
+rv_status rv_svc_tx(rv_ctx *c, rv_tx_fn fn, void *ud, rv_err *err)
+{
+    bool own = !rv_store_in_tx(c->store);
+    rv_status st;
+    if (own && (st = rv_store_begin(c->store, err)))
+        return st;
+    st = fn(c, ud, err);
+    if (!own)
+        return st;
+    if (st) {
+        rv_store_rollback(c->store);
+        return st;
+    }
+    return rv_store_commit(c->store, err);
+}
+
+rv_status rv__load(rv_ctx *c, const char *entity, int64_t id, rv_record *out, rv_err *err)
+{
+    return rv_store_get(c->store, rv_entity_find(entity), id, out, c->arena, err);
+}
+
+rv_status rv__emit_event(rv_ctx *c, const rv_entity *e, int64_t id, const char *kind,
+                         const char *payload, rv_err *err)
+{
+    if (c->batch)
+        return RV_OK;
+    const rv_entity *ev = rv_entity_find("events");
+    rv_record r;
+    rv_record_init(&r, ev);
+    r.v[0] = (rv_val){.s = e->name, .len = (uint32_t)strlen(e->name), .state = RV_V_SET};
+    r.v[1] = (rv_val){.i = id, .state = RV_V_SET};
+    r.v[2] = (rv_val){.s = kind, .len = (uint32_t)strlen(kind), .state = RV_V_SET};
+    r.v[3] = (rv_val){.i = rv_now_ms(), .state = RV_V_SET};
+    if (c->actor_id)
+        r.v[4] = (rv_val){.i = c->actor_id, .state = RV_V_SET};
+    if (payload)
+        r.v[5] = (rv_val){.s = payload, .len = (uint32_t)strlen(payload), .state = RV_V_SET};
+    r.created_at = r.updated_at = r.v[3].i;
+    return rv_store_insert(c->store, &r, err);
+}
+
+/* --- references ---------------------------------------------------------- */
+
+static bool all_digits(const char *s, size_t n)
+{
+    if (!n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* The field of target entity t that must equal a reference the record
+ * already holds (stages.pipeline_id when a deal names its pipeline). */
+static int scope_for(const rv_record *r, const rv_entity *t, int64_t *scope_id)
+{
+    for (int k = 0; k < t->nfields; k++) {
+        const rv_field *tf = &t->fields[k];
+        if (tf->type != RV_FT_REF || strcmp(tf->ref, t->name) == 0)
+            continue;
+        for (int i = 0; i < r->ent->nfields; i++) {
+            const rv_field *f = &r->ent->fields[i];
+            if (f->type == RV_FT_REF && strcmp(f->ref, tf->ref) == 0 &&
+                r->v[i].state == RV_V_SET && (tf->flags & RV_F_REQUIRED)) {
+                *scope_id = r->v[i].i;
+                return k;
+            }
+        }
+    }
+    return -1;
+}
+
+static rv_status resolve_one(rv_ctx *c, rv_record *r, int fi, rv_err *err)
+{
+    const rv_field *f = &r->ent->fields[fi];
+    rv_val *v = &r->v[fi];
+    const rv_entity *t = rv_entity_find(f->ref);
+    char q[80];
+    if (v->state == RV_V_SET) {
+        if (!rv_store_exists(c->store, t, v->i))
+            return rv_err_set(err, RV_EREF, f->name, "%s: %s %lld does not exist", f->name, t->one,
+                              (long long)v->i);
+        return RV_OK;
+    }
+    if (v->state != RV_V_RAW)
+        return RV_OK;
+    int64_t scope_id = 0;
+    int scope_fi = scope_for(r, t, &scope_id);
+    char key[400];
+    int klen = 0;
+    if (c->refcache) {
+        klen = snprintf(key, sizeof key, "%s\x1f%lld\x1f%.*s", t->name, (long long)scope_id,
+                        (int)v->len, v->s);
+        int64_t id;
+        if (klen > 0 && (size_t)klen < sizeof key && rv_map_get(c->refcache, key, (size_t)klen, &id)) {
+            v->i = id;
+            v->state = RV_V_SET;
+            return RV_OK;
+        }
+    }
+    int64_t id = 0;
+    rv_status st = RV_ENOTFOUND;
+    int xi = rv_entity_extid_field(t);
+    if (xi >= 0)
+        st = rv_store_find(c->store, t, xi, v->s, v->len, scope_fi, scope_id, &id, err);
+    for (int k = 0; st == RV_ENOTFOUND && k < t->nfields; k++) {
+        if (!(t->fields[k].flags & RV_F_NAME))
+            continue;
+        st = rv_store_find(c->store, t, k, v->s, v->len, scope_fi, scope_id, &id, err);
+        if (st == RV_ECONFLICT)
+            return rv_err_set(err, RV_EREF, f->name,
+                              "%s: more than one %s has %s '%s'; give its id instead", f->name,
+                              t->one, t->fields[k].name, rv_err_quote(q, sizeof q, v->s, v->len));
+    }
+    if (st == RV_ENOTFOUND) {
+        const char *p = v->s;
+        size_t n = v->len;
+        if (n > 1 && p[0] == '#') {
+            p++;
+            n--;
+        }
+        if (all_digits(p, n) && n < 19) {
+            id = strtoll(p, NULL, 10);
+            if (rv_store_exists(c->store, t, id))
+                st = RV_OK;
+        }
+    }
+    if (st == RV_ENOTFOUND) {
+        if (scope_fi >= 0)
+            return rv_err_set(err, RV_EREF, f->name, "%s: no %s '%s' in %s %lld", f->name, t->one,
+                              rv_err_quote(q, sizeof q, v->s, v->len),
+                              rv_entity_find(t->fields[scope_fi].ref)->one, (long long)scope_id);
+        return rv_err_set(err, RV_EREF, f->name, "%s: no %s with external id or name '%s'",
+                          f->name, t->one, rv_err_quote(q, sizeof q, v->s, v->len));
+    }
+    if (st)
+        return st;
+    if (c->refcache && klen > 0 && (size_t)klen < sizeof key)
+        rv_map_put(c->refcache, key, (size_t)klen, id);
+    v->i = id;
+    v->state = RV_V_SET;
+    v->s = NULL;
+    v->len = 0;
+    return RV_OK;
+}
+
+rv_status rv_svc_resolve_refs(rv_ctx *c, rv_record *r, rv_err *err)
+{
+    for (int i = 0; i < r->ent->nfields; i++) {
+        if (r->ent->fields[i].type != RV_FT_REF)
+            continue;
+        rv_status st = resolve_one(c, r, i, err);
+        if (st)
+            return st;
+    }
+    return RV_OK;
+}
+
+/* --- custom fields --------------------------------------------------------- */
+
+typedef struct defs_acc {
+    rv_ctx *c;
+    json_t *custom;
+    rv_err *err;
+    rv_status st;
+    int seen;
+    bool create;
+} defs_acc;
+
+static rv_status check_custom_value(const char *name, const char *type, const char *options,
+                                    json_t *v, rv_err *err)
+{
+    char field[160];
+    snprintf(field, sizeof field, "custom.%s", name);
+    bool ok = true;
+    const char *want = type;
+    if (!strcmp(type, "text"))
+        ok = json_is_string(v);
+    else if (!strcmp(type, "int"))
+        ok = json_is_integer(v), want = "an integer";
+    else if (!strcmp(type, "number"))
+        ok = json_is_number(v), want = "a number";
+    else if (!strcmp(type, "bool"))
+        ok = json_is_boolean(v), want = "true or false";
+    else if (!strcmp(type, "money") || !strcmp(type, "date")) {
+        int64_t x;
+        int32_t d;
+        rv_err e2;
+        ok = json_is_string(v) &&
+             (!strcmp(type, "money")
+                  ? rv_money_parse(json_string_value(v), json_string_length(v), 2, &x, field, &e2) == RV_OK
+                  : rv_date_parse(json_string_value(v), json_string_length(v), &d, field, &e2) == RV_OK);
+        want = !strcmp(type, "money") ? "an amount string like \"12.50\"" : "a date string YYYY-MM-DD";
+    } else if (!strcmp(type, "enum")) {
+        ok = false;
+        if (json_is_string(v) && options) {
+            const char *s = json_string_value(v);
+            size_t n = strlen(s);
+            for (const char *p = options; *p;) {
+                const char *e = strchr(p, ',');
+                size_t len = e ? (size_t)(e - p) : strlen(p);
+                while (len && *p == ' ')
+                    p++, len--;
+                size_t l2 = len;
+                while (l2 && p[l2 - 1] == ' ')
+                    l2--;
+                if (l2 == n && memcmp(p, s, n) == 0)
+                    ok = true;
+                if (!e)
+                    break;
+                p = e + 1;
+            }
+        }
+        if (!ok)
+            return rv_err_set(err, RV_EINVAL, field, "%s must be one of %s", field,
+                              options ? options : "(no options defined)");
+    }
+    if (!ok)
+        return rv_err_set(err, RV_EINVAL, field, "%s must be %s", field, want);
+    return RV_OK;
+}
+
+static int defs_row(void *ud, const rv_record *d)
+{
+    defs_acc *a = ud;
+    /* field_defs: entity, name, type, options, required, label */
+    char name[128];
+    snprintf(name, sizeof name, "%.*s", (int)d->v[1].len, d->v[1].s);
+    char type[16];
+    snprintf(type, sizeof type, "%.*s", (int)d->v[2].len, d->v[2].s);
+    char *options = d->v[3].state == RV_V_SET ? strndup(d->v[3].s, d->v[3].len) : NULL;
+    json_t *v = a->custom ? json_object_get(a->custom, name) : NULL;
+    if (v && !json_is_null(v)) {
+        a->seen++;
+        a->st = check_custom_value(name, type, options, v, a->err);
+    } else if (a->create && d->v[4].state == RV_V_SET && d->v[4].i) {
+        a->st = rv_err_set(a->err, RV_EINVAL, "custom", "custom.%s is required", name);
+    }
+    free(options);
+    return a->st != RV_OK;
+}
+
+static rv_status check_custom(rv_ctx *c, rv_record *r, bool create, rv_err *err)
+{
+    int ci = rv_field_index(r->ent, "custom");
+    if (ci < 0)
+        return RV_OK;
+    json_t *obj = NULL;
+    if (r->v[ci].state == RV_V_SET) {
+        obj = json_loadb(r->v[ci].s, r->v[ci].len, 0, NULL);
+        if (!obj)
+            return rv_err_set(err, RV_EINVAL, "custom", "custom must be a JSON object");
+    }
+    const rv_entity *fd = rv_entity_find("field_defs");
+    rv_query q;
+    rv_query_init(&q, fd);
+    q.filters[0] = (rv_filter){.field = 0, .op = RV_OP_EQ,
+                               .val = {.s = r->ent->name, .len = (uint32_t)strlen(r->ent->name),
+                                       .state = RV_V_SET}};
+    q.nfilters = 1;
+    defs_acc a = {c, obj, err, RV_OK, 0, create};
+    rv_status st = rv_store_list(c->store, &q, defs_row, &a, err);
+    if (!st)
+        st = a.st;
+    if (!st && obj && (int)json_object_size(obj) > a.seen) {
+        /* a key with no definition */
+        const char *key;
+        json_t *v;
+        json_object_foreach(obj, key, v)
+        {
+            char sql_name[160];
+            snprintf(sql_name, sizeof sql_name, "custom.%s", key);
+            rv_err e2;
+            q.filters[1] = (rv_filter){.field = 1, .op = RV_OP_EQ,
+                                       .val = {.s = key, .len = (uint32_t)strlen(key), .state = RV_V_SET}};
+            q.nfilters = 2;
+            int64_t n = 0;
+            rv_store_count(c->store, &q, &n, &e2);
+            if (n == 0 && !json_is_null(v)) {
+                st = rv_err_set(err, RV_EUNKNOWN, sql_name,
+                                "%s is not a defined custom field of %s (see field_defs)",
+                                sql_name, r->ent->name);
+                break;
+            }
+        }
+    }
+    json_decref(obj);
+    return st;
+}
+
+/* --- writes ---------------------------------------------------------------- */
+
+static rv_status write_field_history(rv_ctx *c, const rv_record *old, const rv_record *r,
+                                     int64_t now, rv_err *err)
+{
+    const rv_entity *fh = rv_entity_find("field_history");
+    for (int i = 0; i < r->ent->nfields; i++) {
+        const rv_field *f = &r->ent->fields[i];
+        if (!(f->flags & RV_F_TRACKED) || rv_val_equal(f, &old->v[i], &r->v[i]))
+            continue;
+        char ob[64], nb[64];
+        const char *ot = rv_record_text(old, i, ob, sizeof ob);
+        const char *nt = rv_record_text(r, i, nb, sizeof nb);
+        rv_record h;
+        rv_record_init(&h, fh);
+        h.v[0] = (rv_val){.s = r->ent->name, .len = (uint32_t)strlen(r->ent->name), .state = RV_V_SET};
+        h.v[1] = (rv_val){.i = r->id, .state = RV_V_SET};
+        h.v[2] = (rv_val){.s = f->name, .len = (uint32_t)strlen(f->name), .state = RV_V_SET};
+        if (ot)
+            h.v[3] = (rv_val){.s = ot, .len = (uint32_t)strlen(ot), .state = RV_V_SET};
+        if (nt)
+            h.v[4] = (rv_val){.s = nt, .len = (uint32_t)strlen(nt), .state = RV_V_SET};
+        h.v[5] = (rv_val){.i = now, .state = RV_V_SET};
+        if (c->actor_id)
+            h.v[6] = (rv_val){.i = c->actor_id, .state = RV_V_SET};
+        h.created_at = h.updated_at = now;
+        rv_status st = rv_store_insert(c->store, &h, err);
+        if (st)
+            return st;
+    }
+    return RV_OK;
+}
+
+/* Steps 2-4 on a record about to be written (old: the stored version). */
+static rv_status prepare(rv_ctx *c, const rv_record *old, rv_record *r, rv_err *err)
+{
+    const rv__behaviour *b = behaviour_of(r->ent);
+    rv_status st;
+    if ((r->ent->flags & RV_ENT_READONLY) && !c->batch)
+        return rv_err_set(err, RV_EFORBIDDEN, NULL, "%s are written by revos only", r->ent->name);
+    if (b && b->pre_resolve && (st = b->pre_resolve(c, old, r, err)))
+        return st;
+    if ((st = rv_svc_resolve_refs(c, r, err)))
+        return st;
+    if ((st = rv_record_finish(r, c->currency, err)))
+        return st;
+    if ((st = rv_record_check_required(r, err)))
+        return st;
+    int ci = rv_field_index(r->ent, "custom");
+    if (ci >= 0 && (r->v[ci].state == RV_V_SET || !old) &&
+        (!old || !rv_val_equal(&r->ent->fields[ci], &old->v[ci], &r->v[ci])) &&
+        (st = check_custom(c, r, old == NULL, err)))
+        return st;
+    if (b && b->check && (st = b->check(c, old, r, err)))
+        return st;
+    return RV_OK;
+}
+
+typedef struct create_args {
+    rv_record *r;
+} create_args;
+
+static rv_status create_tx(rv_ctx *c, void *ud, rv_err *err)
+{
+    rv_record *r = ((create_args *)ud)->r;
+    rv_status st;
+    rv_record_apply_defaults(r, c->arena);
+    if ((st = prepare(c, NULL, r, err)))
+        return st;
+    int64_t now = rv_now_ms();
+    r->created_at = r->updated_at = now;
+    if ((st = rv_store_insert(c->store, r, err)))
+        return st;
+    const rv__behaviour *b = behaviour_of(r->ent);
+    if (b && b->after && (st = b->after(c, NULL, r, err)))
+        return st;
+    return rv__emit_event(c, r->ent, r->id, "created", NULL, err);
+}
+
+rv_status rv_svc_create(rv_ctx *c, rv_record *r, rv_err *err)
+{
+    create_args a = {r};
+    return rv_svc_tx(c, create_tx, &a, err);
+}
+
+typedef struct update_args {
+    const rv_record *changes;
+    rv_record *out;
+    bool changed;
+} update_args;
+
+static rv_status update_tx(rv_ctx *c, void *ud, rv_err *err)
+{
+    update_args *a = ud;
+    const rv_entity *e = a->changes->ent;
+    rv_record *old = rv_arena_alloc(c->arena, sizeof *old);
+    rv_record *r = a->out ? a->out : rv_arena_alloc(c->arena, sizeof *r);
+    rv_status st = rv_store_get(c->store, e, a->changes->id, old, c->arena, err);
+    if (st)
+        return st;
+    *r = *old;
+    for (int i = 0; i < e->nfields; i++)
+        if (a->changes->v[i].state != RV_V_UNSET)
+            r->v[i] = a->changes->v[i];
+    if ((st = prepare(c, old, r, err)))
+        return st;
+    a->changed = false;
+    for (int i = 0; i < e->nfields; i++)
+        if (!rv_val_equal(&e->fields[i], &old->v[i], &r->v[i]))
+            a->changed = true;
+    if (!a->changed)
+        return RV_OK;
+    int64_t now = rv_now_ms();
+    r->updated_at = now;
+    if ((st = rv_store_update(c->store, r, err)))
+        return st;
+    if ((st = write_field_history(c, old, r, now, err)))
+        return st;
+    const rv__behaviour *b = behaviour_of(e);
+    if (b && b->after && (st = b->after(c, old, r, err)))
+        return st;
+    return rv__emit_event(c, e, r->id, "updated", NULL, err);
+}
+
+rv_status rv_svc_update(rv_ctx *c, const rv_record *changes, rv_record *out, rv_err *err)
+{
+    update_args a = {changes, out, false};
+    return rv_svc_tx(c, update_tx, &a, err);
+}
+
+rv_status rv_svc_upsert(rv_ctx *c, rv_record *r, bool *created, rv_err *err)
+{
+    int xi = rv_entity_extid_field(r->ent);
+    int64_t id = 0;
+    rv_status st = RV_ENOTFOUND;
+    if (xi >= 0 && r->v[xi].state == RV_V_SET) {
+        char key[300];
+        int klen = snprintf(key, sizeof key, "@%s\x1f%.*s", r->ent->name, (int)r->v[xi].len,
+                            r->v[xi].s);
+        bool cacheable = c->refcache && klen > 0 && (size_t)klen < sizeof key;
+        if (cacheable && rv_map_get(c->refcache, key, (size_t)klen, &id))
+            st = RV_OK;
+        else
+            st = rv_store_find(c->store, r->ent, xi, r->v[xi].s, r->v[xi].len, -1, 0, &id, err);
+        if (st && st != RV_ENOTFOUND)
+            return st;
+        if (st == RV_ENOTFOUND) {
+            if ((st = rv_svc_create(c, r, err)))
+                return st;
+            if (cacheable)
+                rv_map_put(c->refcache, key, (size_t)klen, r->id);
+            if (created)
+                *created = true;
+            return RV_OK;
+        }
+        r->id = id;
+        if (created)
+            *created = false;
+        return rv_svc_update(c, r, NULL, err);
+    }
+    if (created)
+        *created = true;
+    return rv_svc_create(c, r, err);
+}
+
+typedef struct delete_args {
+    const rv_entity *e;
+    int64_t id;
+} delete_args;
+
+static rv_status delete_tx(rv_ctx *c, void *ud, rv_err *err)
+{
+    delete_args *a = ud;
+    if (a->e->flags & (RV_ENT_READONLY | RV_ENT_APPEND))
+        return rv_err_set(err, RV_EFORBIDDEN, NULL, "%s cannot be deleted", a->e->name);
+    if (!rv_store_exists(c->store, a->e, a->id))
+        return rv_err_set(err, RV_ENOTFOUND, "id", "%s %lld not found", a->e->one,
+                          (long long)a->id);
+    const rv_entity *by = NULL;
+    const char *field = NULL;
+    int64_t n = 0;
+    rv_status st = rv_store_count_refs(c->store, a->e, a->id, &by, &field, &n, err);
+    if (st)
+        return st;
+    if (n > 0)
+        return rv_err_set(err, RV_ECONFLICT, "id",
+                          "%s %lld is still referenced by %lld %s (%s); delete or reassign them "
+                          "first",
+                          a->e->one, (long long)a->id, (long long)n, n == 1 ? by->one : by->name,
+                          field);
+    if ((st = rv_store_delete(c->store, a->e, a->id, err)))
+        return st;
+    return rv__emit_event(c, a->e, a->id, "deleted", NULL, err);
+}
+
+rv_status rv_svc_delete(rv_ctx *c, const rv_entity *e, int64_t id, rv_err *err)
+{
+    delete_args a = {e, id};
+    return rv_svc_tx(c, delete_tx, &a, err);
+}
+
+rv_status rv_svc_get(rv_ctx *c, const rv_entity *e, int64_t id, rv_record *out, rv_err *err)
+{
+    return rv_store_get(c->store, e, id, out, c->arena, err);
+}

@@ -1,0 +1,29 @@
+/*
+ * service_internal.h - names shared between the service layer's files.
+ */
+#ifndef RV_SERVICE_INTERNAL_H
+#define RV_SERVICE_INTERNAL_H
+
+#include "service/service.h"
+
+/* Entity behaviour beyond the generic rules: one row per entity that has
+ * any.  pre_resolve runs before references are resolved (to supply
+ * defaults that scope other references), check runs on the merged record
+ * before it is written (old is NULL on create), after runs once it is
+ * written, inside the same transaction. */
+typedef struct rv__behaviour {
+    const char *entity;
+    rv_status (*pre_resolve)(rv_ctx *c, const rv_record *old, rv_record *r, rv_err *err);
+    rv_status (*check)(rv_ctx *c, const rv_record *old, rv_record *r, rv_err *err);
+    rv_status (*after)(rv_ctx *c, const rv_record *old, const rv_record *r, rv_err *err);
+} rv__behaviour;
+
+extern const rv__behaviour rv__deal_behaviour;
+
+/* Append an event to the outbox (skipped in batch mode). */
+rv_status rv__emit_event(rv_ctx *c, const rv_entity *e, int64_t id, const char *kind,
+                         const char *payload, rv_err *err);
+/* Load a record by id into the ctx arena. */
+rv_status rv__load(rv_ctx *c, const char *entity, int64_t id, rv_record *out, rv_err *err);
+
+#endif
