@@ -13,6 +13,7 @@ set -u
 build=${1:-build/asan}
 only=${2:-}
 cd "$(dirname "$0")/.."
+export REVOS_BIN=${REVOS_BIN:-$PWD/$build/revos}
 export REVOS_TEST_TMP=${REVOS_TEST_TMP:-$(mktemp -d /tmp/revos-tests.XXXXXX)}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -18,7 +18,7 @@
 #include "model/money.h"
 #include "service/service_internal.h"
 
-static const rv__behaviour *const behaviours[] = {&rv__deal_behaviour, NULL};
+static const rv__behaviour *const behaviours[] = {&rv__deal_behaviour, &rv__stage_behaviour, NULL};
 
 static const rv__behaviour *behaviour_of(const rv_entity *e)
 {
