@@ -39,7 +39,7 @@ rv_status rv_buf_append(rv_buf *b, const void *p, size_t n);
 rv_status rv_buf_puts(rv_buf *b, const char *s);
 rv_status rv_buf_putc(rv_buf *b, char c);
 rv_status rv_buf_printf(rv_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-rv_status rv_buf_vprintf(rv_buf *b, const char *fmt, va_list ap);
+rv_status rv_buf_vprintf(rv_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* The contents as a C string ("" when empty). */
 const char *rv_buf_str(const rv_buf *b);
 /* Hand the storage to the caller (malloc'd, NUL-terminated); b becomes empty. */

@@ -365,13 +365,22 @@ static void parse_chunk(rv_csv_reader *r, const char *s, size_t n)
         return;
     }
     /* The field still being read counts against the caps as well, so that
-     * one enormous field cannot hold more than a chunk past the cap. */
-    size_t open = r->p.entry_pos;
+     * one enormous field cannot hold more than a chunk past the cap.  Its
+     * buffer may end in bytes that libcsv drops when the field ends: a
+     * closing quote (quoted fields) and, when trimming, trailing spaces
+     * (p.spaces).  Only what must remain is counted, so that a field is
+     * never refused here that would pass on_field(). */
+    size_t held = r->p.entry_pos, spaces = r->p.spaces;
+    size_t open = held > spaces ? held - spaces : 0;
+    if (r->p.quoted && open)
+        open--;
+    int col = (int)(r->nf - r->cur_first) + 1;
     if (open > r->max_field)
-        fail(r, RV_ETOOBIG, (int)(r->nf - r->cur_first) + 1, 1 + r->lines,
-             "field longer than %zu bytes", r->max_field);
+        fail(r, RV_ETOOBIG, col, 1 + r->lines, "field longer than %zu bytes", r->max_field);
     else if (r->cur_bytes + open > r->max_record)
         fail(r, RV_ETOOBIG, 0, cur_record_line(r), "record longer than %zu bytes", r->max_record);
+    else if (spaces > r->max_record) /* trimming: a run of spaces is held too */
+        fail(r, RV_ETOOBIG, col, 1 + r->lines, "more than %zu spaces in a row", r->max_record);
 }
 
 static void finish(rv_csv_reader *r)
@@ -451,7 +460,10 @@ static void reader_start(rv_csv_reader *r)
         r->pend_len -= 3;
         r->fed += 3;
     }
-    r->sep = guess_separator(r->pend, r->pend_len);
+    if (r->fp) /* the first chunk: enough for any real header line */
+        r->sep = guess_separator(r->pend, r->pend_len);
+    else
+        r->sep = guess_separator(r->pend, (size_t)(r->mem + r->mem_len - r->pend));
     csv_set_delim(&r->p, (unsigned char)r->sep);
 }
 

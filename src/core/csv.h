@@ -44,7 +44,9 @@
  * RV_CSV_MAX_COLS (4096) fields in a record; a record whose fields add up
  * to more than 16 times the field cap.  A field being read is noticed
  * passing the cap at the latest at the end of the chunk it is in, so the
- * reader never holds more than the caps plus one chunk.
+ * reader never holds more than the caps plus one chunk; for the same
+ * reason, when trimming, a run of spaces longer than the record cap that
+ * reaches the end of a chunk is refused even if trimming would drop it.
  *
  * Ownership: rv_csv_open_*() returns a reader that the caller frees with
  * rv_csv_close().  The column pointers and lengths from rv_csv_next()
@@ -65,8 +67,11 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-/* Bytes read and parsed per step. */
+/* Bytes read and parsed per step.  Overridable at build time so that the
+ * fuzzer and the tests can cross chunk boundaries with small inputs. */
+#ifndef RV_CSV_CHUNK
 #define RV_CSV_CHUNK (256 * 1024)
+#endif
 /* Default longest field, in bytes after unquoting. */
 #define RV_CSV_MAX_FIELD_DEFAULT (1024 * 1024)
 /* Most fields in one record. */
@@ -78,7 +83,8 @@ typedef struct rv_csv_reader rv_csv_reader;
 
 /* Open path for reading and guess its separator from the first line: the
  * one of ',', ';', '\t' and '|' that occurs most often outside quotes
- * (',' on a tie or when none occurs).  Reads the first chunk.
+ * (',' on a tie or when none occurs); for a file, only the first
+ * RV_CSV_CHUNK bytes of that line are looked at.  Reads the first chunk.
  * Errors: RV_ENOTFOUND when the file does not exist, RV_EINVAL for a
  * directory, RV_EIO for other failures; the message names the path
  * ("cannot open 'x.csv': No such file or directory"). */
