@@ -28,10 +28,12 @@
  *     stage_history  sh-0000001-1
  *
  * Widths are minimums; larger numbers just get more digits.  Two references
- * point forward in the entity order and are therefore left empty:
- * teams.manager_id (users come after teams; users carry team_id and
- * manager_id instead) and leads.deal_id (deals come after leads; the touches
- * of a converted lead carry both lead_id and deal_id instead).
+ * point forward in the entity order and are therefore not emitted (no such
+ * column in the rows): teams.manager_id (users come after teams; users
+ * carry team_id and manager_id instead) and leads.deal_id (deals come after
+ * leads; the touches of a converted lead carry both lead_id and deal_id
+ * instead).  A column whose value is NULL in one row may be set in the
+ * next: every row of an entity has the same columns in the same order.
  *
  * The history is a snapshot taken at the start of end_day: everything that
  * happened before it is in the data, deals that had not closed by then are
@@ -56,10 +58,10 @@
 
 /* Upper bounds checked by rv_gen_check(); they keep every intermediate
  * product inside 64 bits. */
-#define RV_GEN_MAX_DEALS 100000000LL          /* 1e8 */
-#define RV_GEN_MAX_ACCOUNTS 100000000LL       /* 1e8 */
-#define RV_GEN_MAX_LEADS 1000000000LL         /* 1e9 */
-#define RV_GEN_MAX_ACTIVITIES 2000000000LL    /* 2e9 */
+#define RV_GEN_MAX_DEALS 100000000LL       /* 1e8 */
+#define RV_GEN_MAX_ACCOUNTS 100000000LL    /* 1e8 */
+#define RV_GEN_MAX_LEADS 1000000000LL      /* 1e9 */
+#define RV_GEN_MAX_ACTIVITIES 2000000000LL /* 2e9 */
 #define RV_GEN_MIN_WINDOW_DAYS 90
 #define RV_GEN_MAX_WINDOW_DAYS (100 * 366)
 
@@ -100,9 +102,15 @@ rv_status rv_gen_check(const rv_gen_opts *o, rv_err *err);
  * for a message) or RV_GEN_ENOMEM. */
 int rv_gen_run(const rv_gen_opts *o, rv_gen_emit_fn emit, void *ud);
 
-/* Number of rows rv_gen_run() emits for one entity with these options, or
- * -1 when the count is only known by generating (contacts, deal_products,
- * touches, subscriptions, stage_history). */
+/* Number of rows rv_gen_run() emits for one entity with these options (after
+ * defaults; not validated), -1 when the count is only known by generating
+ * (contacts, deal_products, touches, subscriptions, stage_history), 0 for
+ * entities it never emits.  With reps = clamp(deals / 300, 4, 400) split
+ * over 4 regions in teams of at most 12:
+ *     teams = 1 + sum of ceil(region reps / 12)   users = 5 + (teams - 1) + reps
+ *     campaigns = clamp(ceil(window days / 55), 4, 2000)
+ *     products 8, pipelines 1, stages 7; accounts, leads, deals, activities
+ *     as resolved.  Teams, users and campaigns do not depend on the seed. */
 int64_t rv_gen_count(const rv_gen_opts *o, const char *entity);
 
 #endif
