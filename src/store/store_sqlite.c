@@ -18,7 +18,7 @@
  * the extra statements of that version (composite indexes).  All in one
  * transaction, so a failed migration leaves the file as it was.
  */
-#include "store/store.h"
+#include "store/store_internal.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -26,6 +26,8 @@
 #include <string.h>
 
 #include "model/money.h"
+
+extern const rv__store_ops rv__sqlite_ops;
 
 typedef struct ent_stmts {
     sqlite3_stmt *ins, *upd, *get, *del, *exists;
@@ -39,14 +41,13 @@ typedef struct find_stmt {
 
 #define FIND_CACHE 64
 
-struct rv_store {
+typedef struct sq_store {
+    struct rv_store base; /* first: the store.c view */
     sqlite3 *db;
-    char *path;
-    bool in_tx;
     ent_stmts st[64];
     find_stmt finds[FIND_CACHE];
     int nfinds;
-};
+} sq_store;
 
 /* Extra SQL per schema version, beyond what the entity table implies. */
 static const struct {
@@ -62,7 +63,7 @@ static const struct {
 
 static int since_of(int v) { return v ? v : 1; }
 
-static rv_status db_error(rv_store *s, rv_err *err, const char *what)
+static rv_status db_error(sq_store *s, rv_err *err, const char *what)
 {
     int code = sqlite3_extended_errcode(s->db);
     rv_status st = RV_EDB;
@@ -77,7 +78,7 @@ static rv_status db_error(rv_store *s, rv_err *err, const char *what)
     return rv_err_set(err, st, NULL, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static rv_status exec(rv_store *s, const char *sql, rv_err *err)
+static rv_status exec(sq_store *s, const char *sql, rv_err *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -149,7 +150,7 @@ static void index_sql(rv_buf *b, const rv_entity *e, const rv_field *f)
                       e->name, f->name, e->name, f->name);
 }
 
-static rv_status migrate(rv_store *s, rv_err *err)
+static rv_status migrate(sq_store *s, rv_err *err)
 {
     sqlite3_stmt *st;
     int have = 0;
@@ -163,7 +164,7 @@ static rv_status migrate(rv_store *s, rv_err *err)
         return rv_err_set(err, RV_EINVAL, NULL,
                           "database '%s' has schema version %d, newer than this revos (%d); "
                           "upgrade revos",
-                          s->path, have, want);
+                          s->base.path, have, want);
     if (have == want)
         return RV_OK;
     rv_buf b = RV_BUF_INIT;
@@ -197,20 +198,20 @@ static rv_status migrate(rv_store *s, rv_err *err)
     rv_status rc = exec(s, rv_buf_str(&b), err);
     if (rc) {
         exec(s, "ROLLBACK", NULL);
-        rv_err_prefix(err, "migrating '%s' to schema %d: ", s->path, want);
+        rv_err_prefix(err, "migrating '%s' to schema %d: ", s->base.path, want);
     }
     rv_buf_release(&b);
     return rc;
 }
 
-static rv_status prepare(rv_store *s, const char *sql, sqlite3_stmt **out, rv_err *err)
+static rv_status prepare(sq_store *s, const char *sql, sqlite3_stmt **out, rv_err *err)
 {
     if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) != SQLITE_OK)
         return db_error(s, err, "preparing statement");
     return RV_OK;
 }
 
-static rv_status prepare_entity(rv_store *s, const rv_entity *e, rv_err *err)
+static rv_status prepare_entity(sq_store *s, const rv_entity *e, rv_err *err)
 {
     ent_stmts *t = &s->st[e->index];
     rv_buf b = RV_BUF_INIT;
@@ -250,11 +251,15 @@ out:
     return rc;
 }
 
-rv_status rv_store_open(rv_store **out, const char *path, unsigned flags, rv_err *err)
+static void sq_close(rv_store *rs_);
+static void sq_rollback(rv_store *rs_);
+
+static rv_status sq_open(rv_store **out, const char *path, unsigned flags, rv_err *err)
 {
     *out = NULL;
-    rv_store *s = rv_xcalloc(1, sizeof *s);
-    s->path = rv_xstrdup(path);
+    sq_store *s = rv_xcalloc(1, sizeof *s);
+    s->base.ops = &rv__sqlite_ops;
+    s->base.path = rv_xstrdup(path);
     int oflags = (flags & RV_STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
     if (flags & RV_STORE_CREATE)
         oflags |= SQLITE_OPEN_CREATE;
@@ -262,7 +267,7 @@ rv_status rv_store_open(rv_store **out, const char *path, unsigned flags, rv_err
     if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
         rv_err_set(err, RV_EIO, "db", "cannot open database '%s': %s", path,
                    s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        rv_store_close(s);
+        sq_close(&s->base);
         return RV_EIO;
     }
     sqlite3_busy_timeout(s->db, 10000);
@@ -275,26 +280,27 @@ rv_status rv_store_open(rv_store **out, const char *path, unsigned flags, rv_err
         rc = exec(s, "PRAGMA journal_mode = WAL;", err);
     if (rc) {
         rv_err_prefix(err, "opening '%s': ", path);
-        rv_store_close(s);
+        sq_close(&s->base);
         return rc;
     }
     if (!(flags & RV_STORE_READONLY) && (rc = migrate(s, err))) {
-        rv_store_close(s);
+        sq_close(&s->base);
         return rc;
     }
     for (int k = 0; rv_entities[k]; k++) {
         if ((rc = prepare_entity(s, rv_entities[k], err))) {
             rv_err_prefix(err, "opening '%s' (is it a revos database?): ", path);
-            rv_store_close(s);
+            sq_close(&s->base);
             return rc;
         }
     }
-    *out = s;
+    *out = &s->base;
     return RV_OK;
 }
 
-void rv_store_close(rv_store *s)
+static void sq_close(rv_store *rs_)
 {
+    sq_store *s = (sq_store *)rs_;
     if (!s)
         return;
     for (int k = 0; k < 64; k++) {
@@ -308,14 +314,13 @@ void rv_store_close(rv_store *s)
         sqlite3_finalize(s->finds[k].st);
     if (s->db)
         sqlite3_close(s->db);
-    free(s->path);
+    free(s->base.path);
     free(s);
 }
 
-const char *rv_store_path(const rv_store *s) { return s->path; }
-
-int rv_store_schema_version(rv_store *s)
+static int sq_schema_version(rv_store *rs_)
 {
+    sq_store *s = (sq_store *)rs_;
     sqlite3_stmt *st;
     int v = 0;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
@@ -326,8 +331,9 @@ int rv_store_schema_version(rv_store *s)
     return v;
 }
 
-int64_t rv_store_data_version(rv_store *s)
+static int64_t sq_data_version(rv_store *rs_)
 {
+    sq_store *s = (sq_store *)rs_;
     sqlite3_stmt *st;
     int64_t v = 0;
     if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK) {
@@ -338,48 +344,51 @@ int64_t rv_store_data_version(rv_store *s)
     return v;
 }
 
-rv_status rv_store_begin(rv_store *s, rv_err *err)
+static rv_status sq_begin(rv_store *rs_, rv_err *err)
 {
-    if (s->in_tx)
+    sq_store *s = (sq_store *)rs_;
+    if (s->base.in_tx)
         return rv_err_set(err, RV_EINTERNAL, NULL, "transaction already open");
     rv_status rc = exec(s, "BEGIN IMMEDIATE", err);
     if (!rc)
-        s->in_tx = true;
+        s->base.in_tx = true;
     return rc;
 }
 
-rv_status rv_store_begin_read(rv_store *s, rv_err *err)
+static rv_status sq_begin_read(rv_store *rs_, rv_err *err)
 {
-    if (s->in_tx)
+    sq_store *s = (sq_store *)rs_;
+    if (s->base.in_tx)
         return rv_err_set(err, RV_EINTERNAL, NULL, "transaction already open");
     rv_status rc = exec(s, "BEGIN", err);
     if (!rc)
-        s->in_tx = true;
+        s->base.in_tx = true;
     return rc;
 }
 
-rv_status rv_store_commit(rv_store *s, rv_err *err)
+static rv_status sq_commit(rv_store *rs_, rv_err *err)
 {
+    sq_store *s = (sq_store *)rs_;
     rv_status rc = exec(s, "COMMIT", err);
     if (rc) {
-        rv_store_rollback(s);
+        sq_rollback(&s->base);
         return rc;
     }
-    s->in_tx = false;
+    s->base.in_tx = false;
     return RV_OK;
 }
 
-void rv_store_rollback(rv_store *s)
+static void sq_rollback(rv_store *rs_)
 {
+    sq_store *s = (sq_store *)rs_;
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    s->in_tx = false;
+    s->base.in_tx = false;
 }
 
-bool rv_store_in_tx(const rv_store *s) { return s->in_tx; }
-
-void rv_store_bulk(rv_store *s, bool on)
+static void sq_bulk(rv_store *rs_, bool on)
 {
+    sq_store *s = (sq_store *)rs_;
     sqlite3_exec(s->db, on ? "PRAGMA cache_size = -262144" : "PRAGMA cache_size = -2000", NULL,
                  NULL, NULL);
 }
@@ -453,7 +462,7 @@ static void read_row(sqlite3_stmt *st, const rv_entity *e, rv_record *r, rv_aren
 }
 
 /* Turn a constraint failure into a message about the record. */
-static rv_status write_error(rv_store *s, const rv_record *r, rv_err *err)
+static rv_status write_error(sq_store *s, const rv_record *r, rv_err *err)
 {
     int code = sqlite3_extended_errcode(s->db);
     if (code == SQLITE_CONSTRAINT_UNIQUE) {
@@ -476,8 +485,9 @@ static rv_status write_error(rv_store *s, const rv_record *r, rv_err *err)
     return db_error(s, err, "writing");
 }
 
-rv_status rv_store_insert(rv_store *s, rv_record *r, rv_err *err)
+static rv_status sq_insert(rv_store *rs_, rv_record *r, rv_err *err)
 {
+    sq_store *s = (sq_store *)rs_;
     const rv_entity *e = r->ent;
     sqlite3_stmt *st = s->st[e->index].ins;
     for (int i = 0; i < e->nfields; i++)
@@ -495,8 +505,9 @@ rv_status rv_store_insert(rv_store *s, rv_record *r, rv_err *err)
     return out;
 }
 
-rv_status rv_store_update(rv_store *s, const rv_record *r, rv_err *err)
+static rv_status sq_update(rv_store *rs_, const rv_record *r, rv_err *err)
 {
+    sq_store *s = (sq_store *)rs_;
     const rv_entity *e = r->ent;
     sqlite3_stmt *st = s->st[e->index].upd;
     for (int i = 0; i < e->nfields; i++)
@@ -514,8 +525,9 @@ rv_status rv_store_update(rv_store *s, const rv_record *r, rv_err *err)
     return out;
 }
 
-rv_status rv_store_delete(rv_store *s, const rv_entity *e, int64_t id, rv_err *err)
+static rv_status sq_delete(rv_store *rs_, const rv_entity *e, int64_t id, rv_err *err)
 {
+    sq_store *s = (sq_store *)rs_;
     sqlite3_stmt *st = s->st[e->index].del;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
@@ -528,9 +540,10 @@ rv_status rv_store_delete(rv_store *s, const rv_entity *e, int64_t id, rv_err *e
     return out;
 }
 
-rv_status rv_store_get(rv_store *s, const rv_entity *e, int64_t id, rv_record *out, rv_arena *a,
+static rv_status sq_get(rv_store *rs_, const rv_entity *e, int64_t id, rv_record *out, rv_arena *a,
                        rv_err *err)
 {
+    sq_store *s = (sq_store *)rs_;
     sqlite3_stmt *st = s->st[e->index].get;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
@@ -545,8 +558,9 @@ rv_status rv_store_get(rv_store *s, const rv_entity *e, int64_t id, rv_record *o
     return res;
 }
 
-bool rv_store_exists(rv_store *s, const rv_entity *e, int64_t id)
+static bool sq_exists(rv_store *rs_, const rv_entity *e, int64_t id)
 {
+    sq_store *s = (sq_store *)rs_;
     sqlite3_stmt *st = s->st[e->index].exists;
     sqlite3_bind_int64(st, 1, id);
     bool yes = sqlite3_step(st) == SQLITE_ROW;
@@ -554,7 +568,7 @@ bool rv_store_exists(rv_store *s, const rv_entity *e, int64_t id)
     return yes;
 }
 
-static sqlite3_stmt *find_stmt_for(rv_store *s, const rv_entity *e, int fi, int scope_fi)
+static sqlite3_stmt *find_stmt_for(sq_store *s, const rv_entity *e, int fi, int scope_fi)
 {
     for (int k = 0; k < s->nfinds; k++)
         if (s->finds[k].ent == e->index && s->finds[k].field == fi && s->finds[k].scope == scope_fi)
@@ -579,9 +593,10 @@ static sqlite3_stmt *find_stmt_for(rv_store *s, const rv_entity *e, int fi, int 
     return st;
 }
 
-rv_status rv_store_find(rv_store *s, const rv_entity *e, int fi, const char *text, size_t len,
+static rv_status sq_find(rv_store *rs_, const rv_entity *e, int fi, const char *text, size_t len,
                         int scope_fi, int64_t scope_id, int64_t *id, rv_err *err)
 {
+    sq_store *s = (sq_store *)rs_;
     sqlite3_stmt *st = find_stmt_for(s, e, fi, scope_fi);
     if (!st)
         return db_error(s, err, "looking up");
@@ -607,9 +622,10 @@ rv_status rv_store_find(rv_store *s, const rv_entity *e, int fi, const char *tex
     return res;
 }
 
-rv_status rv_store_count_refs(rv_store *s, const rv_entity *e, int64_t id, const rv_entity **by,
+static rv_status sq_count_refs(rv_store *rs_, const rv_entity *e, int64_t id, const rv_entity **by,
                               const char **field, int64_t *n, rv_err *err)
 {
+    sq_store *s = (sq_store *)rs_;
     *n = 0;
     for (int k = 0; rv_entities[k]; k++) {
         const rv_entity *o = rv_entities[k];
@@ -636,23 +652,6 @@ rv_status rv_store_count_refs(rv_store *s, const rv_entity *e, int64_t id, const
         }
     }
     return RV_OK;
-}
-
-void rv_query_init(rv_query *q, const rv_entity *e)
-{
-    memset(q, 0, sizeof *q);
-    q->ent = e;
-    q->sort_field = RV_COL_ID;
-}
-
-const char *rv_store_column_name(const rv_entity *e, int fi)
-{
-    switch (fi) {
-    case RV_COL_ID: return "id";
-    case RV_COL_CREATED: return "created_at";
-    case RV_COL_UPDATED: return "updated_at";
-    default: return e->fields[fi].name;
-    }
 }
 
 static const rv_field id_field = {.name = "id", .type = RV_FT_INT};
@@ -725,8 +724,9 @@ static int bind_filters(sqlite3_stmt *st, const rv_query *q, bool with_cursor)
     return col;
 }
 
-rv_status rv_store_list(rv_store *s, const rv_query *q, rv_row_fn fn, void *ud, rv_err *err)
+static rv_status sq_list(rv_store *rs_, const rv_query *q, rv_row_fn fn, void *ud, rv_err *err)
 {
+    sq_store *s = (sq_store *)rs_;
     const rv_entity *e = q->ent;
     rv_buf b = RV_BUF_INIT;
     rv_buf_puts(&b, "SELECT id");
@@ -764,8 +764,9 @@ rv_status rv_store_list(rv_store *s, const rv_query *q, rv_row_fn fn, void *ud, 
     return res;
 }
 
-rv_status rv_store_count(rv_store *s, const rv_query *q, int64_t *n, rv_err *err)
+static rv_status sq_count(rv_store *rs_, const rv_query *q, int64_t *n, rv_err *err)
 {
+    sq_store *s = (sq_store *)rs_;
     rv_buf b = RV_BUF_INIT;
     rv_buf_printf(&b, "SELECT count(*) FROM %s", q->ent->name);
     where_sql(&b, q, false);
@@ -786,3 +787,25 @@ rv_status rv_store_count(rv_store *s, const rv_query *q, int64_t *n, rv_err *err
     sqlite3_finalize(st);
     return res;
 }
+
+const rv__store_ops rv__sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .data_version = sq_data_version,
+    .begin = sq_begin,
+    .begin_read = sq_begin_read,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .bulk = sq_bulk,
+    .insert = sq_insert,
+    .update = sq_update,
+    .del = sq_delete,
+    .get = sq_get,
+    .exists = sq_exists,
+    .find = sq_find,
+    .count_refs = sq_count_refs,
+    .list = sq_list,
+    .count = sq_count,
+};

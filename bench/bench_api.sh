@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# bench_api.sh - throughput and latency of `revos serve` against a minimal
+# libmicrohttpd server with the same threading (bench/api_baseline.c) that
+# answers a fixed JSON body of the same size, measured in the same run.
+#
+#   GET /api/v1/deals/{id}                         (random id, Lua script)
+#   GET /api/v1/deals?filter=amount>=1000&limit=20 (a filtered page)
+#
+# each with wrk -t2 -c32 (throughput) and -c4 (latency), for `revos serve`
+# and for the baseline; prints requests/s, p50, p99 and revos/baseline.
+# wrk and the servers share the machine's cores, so p99 at -c32 is mostly
+# queueing; -c4 is the latency figure (MEASUREMENTS.md).
+#
+# Data: `revos gen --deals 20000 --seed 1` when the generator is there,
+# otherwise 5000 deals created through the API itself.
+#
+# Environment (from bench/run.sh): BENCH_BIN_DIR, REVOS_BIN, BENCH_TMP.
+# Optional: API_BENCH_SECONDS (10), API_BENCH_THREADS (server threads, 2),
+# API_BENCH_DATA=api to skip the generator.
+set -euo pipefail
+: "${BENCH_BIN_DIR:?}" "${REVOS_BIN:?}" "${BENCH_TMP:?}"
+secs=${API_BENCH_SECONDS:-10}
+threads=${API_BENCH_THREADS:-2}
+dir=$BENCH_TMP/api
+mkdir -p "$dir"
+db=$dir/api.db
+rm -f "$db" "$db-wal" "$db-shm"
+
+for tool in wrk curl; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "bench_api: '$tool' is not installed (apt-get install $tool); skipped"
+        exit 0
+    fi
+done
+
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# start_server NAME CMD...: runs CMD, waits for the port it prints last on
+# its first stderr line, and sets PORT.
+start_server() {
+    local name=$1
+    shift
+    "$@" 2>"$dir/$name.err" &
+    pids+=($!)
+    PORT=
+    for _ in $(seq 200); do
+        PORT=$(head -1 "$dir/$name.err" | grep -oE '[0-9]+$' || true)
+        [ -n "$PORT" ] && return 0
+        sleep 0.05
+    done
+    echo "bench_api: $name did not start:" >&2
+    cat "$dir/$name.err" >&2
+    exit 1
+}
+
+"$REVOS_BIN" --db "$db" init 2>/dev/null
+data=
+if [ "${API_BENCH_DATA:-gen}" = gen ] &&
+    "$REVOS_BIN" --db "$db" gen --deals 20000 --seed 1 >"$dir/gen.log" 2>&1; then
+    data="revos gen --deals 20000 --seed 1"
+fi
+
+start_server revos "$REVOS_BIN" --db "$db" serve --port 0 --threads "$threads"
+revos=http://127.0.0.1:$PORT
+
+if [ -z "$data" ]; then
+    # no generator: a pipeline, its stages and 5000 deals through the API,
+    # on one keep-alive connection (curl --next)
+    rm -f "$db" "$db-wal" "$db-shm"
+    cleanup
+    pids=()
+    "$REVOS_BIN" --db "$db" init 2>/dev/null
+    start_server revos "$REVOS_BIN" --db "$db" serve --port 0 --threads "$threads"
+    revos=http://127.0.0.1:$PORT
+    cfg=$dir/seed.curl
+    post() { printf 'next\nurl = "%s/api/v1/%s"\nheader = "Content-Type: application/json"\ndata = "%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' "$revos" "$1" "$2"; }
+    {
+        post pipelines '{\"name\":\"Sales\",\"is_default\":true}'
+        post stages '{\"pipeline_id\":\"Sales\",\"name\":\"Prospecting\",\"position\":1,\"probability\":10}'
+        post stages '{\"pipeline_id\":\"Sales\",\"name\":\"Won\",\"position\":2,\"probability\":100,\"kind\":\"won\"}'
+        post accounts '{\"name\":\"Acme\"}'
+        for i in $(seq 5000); do
+            post deals "{\\\"name\\\":\\\"deal $i\\\",\\\"account_id\\\":1,\\\"stage_id\\\":\\\"Prospecting\\\",\\\"amount\\\":$(((i * 7919) % 5000)).00,\\\"close_date\\\":\\\"2025-0$((i % 9 + 1))-15\\\"}"
+        done
+    } | tail -n +2 >"$cfg" # no "next" before the first
+    bad=$(curl -s -K "$cfg" | grep -vc '^201$' || true)
+    if [ "$bad" != 0 ]; then
+        echo "bench_api: $bad seeding requests failed" >&2
+        exit 1
+    fi
+    data="5000 deals created through the API (revos gen unavailable)"
+fi
+
+maxid=$(curl -sf "$revos/api/v1/deals?sort=-id&limit=1" | grep -oE '"id":[0-9]+' | head -1 | cut -d: -f2)
+list_path="/api/v1/deals?filter=amount%3E%3D1000&limit=20"
+record_bytes=$(curl -sf "$revos/api/v1/deals/$maxid" | wc -c)
+list_bytes=$(curl -sf "$revos$list_path" | wc -c)
+list_rows=$(curl -sf "$revos$list_path" | grep -oE '"external_id":' | wc -l)
+if [ "$list_rows" -ne 20 ]; then
+    echo "bench_api: the filtered list returned $list_rows rows, want 20" >&2
+    exit 1
+fi
+
+start_server base_record "$BENCH_BIN_DIR/api_baseline" --port 0 --threads "$threads" \
+    --body-size "$record_bytes"
+base_record=http://127.0.0.1:$PORT
+start_server base_list "$BENCH_BIN_DIR/api_baseline" --port 0 --threads "$threads" \
+    --body-size "$list_bytes"
+base_list=http://127.0.0.1:$PORT
+
+lua=$dir/random_id.lua
+cat >"$lua" <<EOF
+-- a different deal on every request
+math.randomseed(1)
+request = function()
+  return wrk.format("GET", "/api/v1/deals/" .. math.random(1, $maxid))
+end
+EOF
+
+# wrk_run OUT CONNS URL [SCRIPT]: one measurement; fails on any error
+wrk_run() {
+    local out=$1 conns=$2 url=$3 script=${4:-}
+    wrk -t2 -c"$conns" -d"${secs}s" --latency ${script:+-s "$script"} "$url" >"$out"
+    if grep -qE 'Non-2xx|Socket errors' "$out"; then
+        echo "bench_api: errors during $url:" >&2
+        cat "$out" >&2
+        exit 1
+    fi
+}
+req_s() { awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$1"; }
+# latency percentile in ms
+pct() {
+    awk -v p="$2" '$1 == p {
+        v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+        if (u == "us") v /= 1000; else if (u == "s") v *= 1000; else if (u == "m") v *= 60000
+        printf "%.2f", v }' "$1"
+}
+
+# warm both (page cache, prepared statements, connections per thread)
+wrk -t2 -c8 -d2s -s "$lua" "$revos" >/dev/null
+wrk -t2 -c8 -d2s "$revos$list_path" >/dev/null
+wrk -t2 -c8 -d2s "$base_record/" >/dev/null
+
+echo "data: $data; $maxid deals; a record is $record_bytes bytes, the list page $list_bytes bytes"
+echo "servers: $threads threads each; wrk -t2 -d${secs}s on the same machine ($(nproc) cores)"
+echo
+printf '%-48s %5s %9s %8s %8s   %9s %8s %8s   %s\n' "case" "conns" "revos/s" "p50 ms" "p99 ms" \
+    "base/s" "p50 ms" "p99 ms" "ratio"
+results=()
+for conns in 32 4; do
+    for what in get list; do
+        if [ "$what" = get ]; then
+            label="GET /api/v1/deals/{id}"
+            wrk_run "$dir/r.txt" "$conns" "$revos" "$lua"
+            wrk_run "$dir/b.txt" "$conns" "$base_record/"
+        else
+            label="GET /api/v1/deals?filter=amount>=1000&limit=20"
+            wrk_run "$dir/r.txt" "$conns" "$revos$list_path"
+            wrk_run "$dir/b.txt" "$conns" "$base_list/"
+        fi
+        r=$(req_s "$dir/r.txt") b=$(req_s "$dir/b.txt")
+        ratio=$(awk -v r="$r" -v b="$b" 'BEGIN {printf "%.2f", r / b}')
+        printf '%-48s %5s %9s %8s %8s   %9s %8s %8s   %s\n' "$label" "$conns" "$r" \
+            "$(pct "$dir/r.txt" 50%)" "$(pct "$dir/r.txt" 99%)" "$b" "$(pct "$dir/b.txt" 50%)" \
+            "$(pct "$dir/b.txt" 99%)" "$ratio"
+        results+=("$what $conns $ratio $(pct "$dir/r.txt" 99%)")
+    done
+done
+echo
+echo "goal (issue): revos >= 0.50 x baseline requests/s; p99 < 5 ms"
+for res in "${results[@]}"; do
+    set -- $res
+    awk -v w="$1" -v c="$2" -v ratio="$3" -v p99="$4" 'BEGIN {
+        printf "  %-4s -c%-3s ratio %s (%s)   p99 %s ms (%s)\n", w, c, ratio,
+            (ratio >= 0.5 ? "met" : "not met"), p99, (p99 < 5 ? "met" : "not met") }'
+done

@@ -1,0 +1,49 @@
+/*
+ * api_internal.h - names shared by the files of src/api: the request as
+ * the dispatcher (server.c) hands it to the handlers (routes.c).
+ *
+ * Ownership: everything a handler allocates comes from rq->arena, which
+ * lives until MHD reports the request complete.  The body (rq->body) is
+ * owned by the request and released with it.
+ */
+#ifndef RV_API_INTERNAL_H
+#define RV_API_INTERNAL_H
+
+#include <jansson.h>
+
+#include "api/api.h"
+#include "core/buf.h"
+#include "core/jsonw.h"
+#include "service/service.h"
+
+#define RV__API_MAX_PARAMS 4 /* {name} captures of one path */
+#define RV__API_MAX_ARGS 64  /* query parameters of one request */
+
+typedef struct rv__kv {
+    const char *key, *value; /* value NULL for "?key" without '=' */
+} rv__kv;
+
+struct rv_api_req {
+    const rv_route *route;
+    const char *method, *path;
+    rv__kv params[RV__API_MAX_PARAMS]; /* path captures, in pattern order */
+    int nparams;
+    rv__kv args[RV__API_MAX_ARGS]; /* query parameters, in request order */
+    int nargs;
+    json_t *body; /* parsed JSON body (req shape RECORD/PATCH) */
+    rv_arena arena;
+    rv_ctx ctx; /* service context on this thread's store */
+    /* output */
+    int status;
+    rv_buf out;
+    rv_jsonw w;
+    const char *location; /* Location header (201), or NULL */
+};
+
+/* Value of path capture name, or NULL. */
+const char *rv__api_param(const rv_api_req *rq, const char *name);
+
+/* The OpenAPI document (openapi.c), written into b. */
+void rv__api_openapi_write(rv_buf *b);
+
+#endif

@@ -1,0 +1,277 @@
+/*
+ * routes.c - the route table and its handlers.
+ *
+ * The table is built once from two small tables: the fixed routes
+ * (/healthz, the OpenAPI document) and the five entity routes, expanded for
+ * every entity of model/entity.c that allows them (READONLY entities get
+ * only the GET routes, APPEND ones no PATCH or DELETE).  Each row carries
+ * what the OpenAPI document needs (shapes, statuses, summary), so the
+ * dispatcher and the document read the same rows.
+ *
+ * Handlers are thin on purpose: parse what HTTP gives (path id, query
+ * parameters, JSON body already parsed by the dispatcher), call one
+ * service function - the same one the CLI calls - and write the result.
+ * No rule of the business lives here; a failed service call has already
+ * rolled back, so the handler only reports it.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+
+/* --- handlers -------------------------------------------------------------- */
+
+static rv_status parse_id(rv_api_req *rq, int64_t *id, rv_err *err)
+{
+    const char *s = rv__api_param(rq, "id");
+    char q[80];
+    size_t n = s ? strlen(s) : 0;
+    int64_t v = 0;
+    bool ok = n > 0 && n <= 18;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            ok = false;
+        else
+            v = v * 10 + (s[i] - '0');
+    }
+    if (!ok || v <= 0)
+        return rv_err_set(err, RV_EINVAL, "id", "id must be a positive integer, got '%s'",
+                          rv_err_quote(q, sizeof q, s ? s : "", n));
+    *id = v;
+    return RV_OK;
+}
+
+static rv_status h_health(rv_api_req *rq, rv_err *err)
+{
+    (void)err;
+    rv_jsonw_obj_begin(&rq->w);
+    rv_jsonw_key(&rq->w, "status");
+    rv_jsonw_str(&rq->w, "ok");
+    rv_jsonw_obj_end(&rq->w);
+    return RV_OK;
+}
+
+static rv_status h_openapi(rv_api_req *rq, rv_err *err)
+{
+    (void)err;
+    rv__api_openapi_write(&rq->out);
+    return RV_OK;
+}
+
+static int write_row(void *ud, const rv_record *r)
+{
+    rv_api_req *rq = ud;
+    rv_record_to_json(r, &rq->w);
+    return 0;
+}
+
+/* One query parameter that may be given only once. */
+static rv_status once(const char **slot, const rv__kv *kv, rv_err *err)
+{
+    if (*slot)
+        return rv_err_set(err, RV_EINVAL, kv->key, "%s is given more than once", kv->key);
+    *slot = kv->value ? kv->value : "";
+    return RV_OK;
+}
+
+/* GET /api/v1/{entity}?filter=F&...&FIELD=value&sort=-F&limit=N&cursor=C */
+static rv_status h_list(rv_api_req *rq, rv_err *err)
+{
+    rv_list_req req;
+    memset(&req, 0, sizeof req);
+    req.ent = rq->route->ent;
+    const char *limit = NULL;
+    int nf = 0;
+    rv_status st;
+    for (int i = 0; i < rq->nargs; i++) {
+        const rv__kv *kv = &rq->args[i];
+        const char *f = NULL;
+        if (!strcmp(kv->key, "sort")) {
+            if ((st = once(&req.sort, kv, err)))
+                return st;
+            continue;
+        }
+        if (!strcmp(kv->key, "limit")) {
+            if ((st = once(&limit, kv, err)))
+                return st;
+            continue;
+        }
+        if (!strcmp(kv->key, "cursor")) {
+            if ((st = once(&req.cursor, kv, err)))
+                return st;
+            continue;
+        }
+        if (!strcmp(kv->key, "filter"))
+            f = kv->value ? kv->value : "";
+        else /* FIELD=value is shorthand for filter=FIELD=value */
+            f = rv_arena_printf(&rq->arena, "%s=%s", kv->key, kv->value ? kv->value : "");
+        if (nf == RV_QUERY_MAX_FILTERS)
+            return rv_err_set(err, RV_EINVAL, "filter", "at most %d filters", RV_QUERY_MAX_FILTERS);
+        req.filters[nf++] = f;
+    }
+    req.nfilters = nf;
+    if (limit) {
+        char *end, q[80];
+        long v = strtol(limit, &end, 10);
+        if (!limit[0] || *end || v < 1 || v > 1000)
+            return rv_err_set(err, RV_EINVAL, "limit", "limit must be between 1 and 1000, got '%s'",
+                              rv_err_quote(q, sizeof q, limit, strlen(limit)));
+        req.limit = (int)v;
+    }
+    rv_list_page page;
+    rv_jsonw_obj_begin(&rq->w);
+    rv_jsonw_key(&rq->w, "data");
+    rv_jsonw_arr_begin(&rq->w);
+    if ((st = rv_svc_list(&rq->ctx, &req, write_row, rq, &page, err)))
+        return st;
+    rv_jsonw_arr_end(&rq->w);
+    rv_jsonw_key(&rq->w, "next_cursor");
+    if (page.more)
+        rv_jsonw_str(&rq->w, page.next_cursor);
+    else
+        rv_jsonw_null(&rq->w);
+    rv_jsonw_obj_end(&rq->w);
+    return RV_OK;
+}
+
+static rv_status h_get(rv_api_req *rq, rv_err *err)
+{
+    int64_t id;
+    rv_record r;
+    rv_status st;
+    if ((st = parse_id(rq, &id, err)) || (st = rv_svc_get(&rq->ctx, rq->route->ent, id, &r, err)))
+        return st;
+    rv_record_to_json(&r, &rq->w);
+    return RV_OK;
+}
+
+static rv_status h_create(rv_api_req *rq, rv_err *err)
+{
+    rv_record r;
+    rv_record_init(&r, rq->route->ent);
+    rv_status st;
+    if ((st = rv_record_from_json(&r, rq->body, false, &rq->arena, err)) ||
+        (st = rv_svc_create(&rq->ctx, &r, err)))
+        return st;
+    rv_record_to_json(&r, &rq->w);
+    rq->location = rv_arena_printf(&rq->arena, "/api/v1/%s/%lld", r.ent->name, (long long)r.id);
+    return RV_OK;
+}
+
+static rv_status h_update(rv_api_req *rq, rv_err *err)
+{
+    rv_record changes, out;
+    rv_record_init(&changes, rq->route->ent);
+    rv_status st;
+    if ((st = parse_id(rq, &changes.id, err)) ||
+        (st = rv_record_from_json(&changes, rq->body, false, &rq->arena, err)) ||
+        (st = rv_svc_update(&rq->ctx, &changes, &out, err)))
+        return st;
+    rv_record_to_json(&out, &rq->w);
+    return RV_OK;
+}
+
+static rv_status h_delete(rv_api_req *rq, rv_err *err)
+{
+    int64_t id;
+    rv_status st;
+    if ((st = parse_id(rq, &id, err)) || (st = rv_svc_delete(&rq->ctx, rq->route->ent, id, err)))
+        return st;
+    return RV_OK;
+}
+
+/* --- the table ----------------------------------------------------------- */
+
+static const int e_none[] = {500, 0};
+static const int e_list[] = {400, 422, 500, 0};
+static const int e_get[] = {400, 404, 500, 0};
+static const int e_create[] = {400, 409, 413, 415, 422, 500, 503, 0};
+static const int e_update[] = {400, 404, 409, 413, 415, 422, 500, 503, 0};
+static const int e_delete[] = {400, 404, 409, 500, 503, 0};
+
+static const rv_route fixed[] = {
+    {"GET", "/healthz", h_health, NULL, "health", "Liveness check", RV_SHAPE_NONE, RV_SHAPE_HEALTH,
+     200, e_none, 0},
+    {"GET", "/api/v1/openapi.json", h_openapi, NULL, "openapi",
+     "This API described as an OpenAPI 3.0 document", RV_SHAPE_NONE, RV_SHAPE_DOC, 200, e_none, 0},
+};
+
+/* Entity routes, under /api/v1/{entity name}.  `skip` lists the entity
+ * flags that exclude the route. */
+static const struct entity_route {
+    const char *method, *suffix, *verb; /* verb: operationId prefix */
+    rv_api_fn fn;
+    bool plural;            /* operationId/summary use the plural */
+    const char *pre, *post; /* summary: pre + entity name + post */
+    rv_api_shape req, resp;
+    int status;
+    const int *errors;
+    unsigned flags, skip;
+} entity_routes[] = {
+    {"GET", "", "list", h_list, true, "List ", " (filters, sort, cursor pages)", RV_SHAPE_NONE,
+     RV_SHAPE_LIST, 200, e_list, RV_ROUTE_LIST_QUERY, 0},
+    {"POST", "", "create", h_create, false, "Create a ", "", RV_SHAPE_RECORD, RV_SHAPE_RECORD, 201,
+     e_create, 0, RV_ENT_READONLY},
+    {"GET", "/{id}", "get", h_get, false, "Get a ", " by id", RV_SHAPE_NONE, RV_SHAPE_RECORD, 200,
+     e_get, 0, 0},
+    {"PATCH", "/{id}", "update", h_update, false, "Change some fields of a ", "", RV_SHAPE_PATCH,
+     RV_SHAPE_RECORD, 200, e_update, 0, RV_ENT_READONLY | RV_ENT_APPEND},
+    {"DELETE", "/{id}", "delete", h_delete, false, "Delete a ", "", RV_SHAPE_NONE, RV_SHAPE_NONE,
+     204, e_delete, 0, RV_ENT_READONLY | RV_ENT_APPEND},
+};
+
+#define N_ENTITY_ROUTES (sizeof entity_routes / sizeof entity_routes[0])
+#define MAX_ROUTES (sizeof fixed / sizeof fixed[0] + N_ENTITY_ROUTES * 64)
+#define TEXT_MAX 96
+
+static rv_route table[MAX_ROUTES];
+static char texts[MAX_ROUTES][3][TEXT_MAX]; /* path, op_id, summary of each row */
+static size_t ntable;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+/* "deal_products" -> "DealProducts" */
+static void camel(char *out, size_t cap, const char *verb, const char *name)
+{
+    size_t o = (size_t)snprintf(out, cap, "%s", verb);
+    bool up = true;
+    for (const char *p = name; *p && o + 1 < cap; p++) {
+        if (*p == '_') {
+            up = true;
+            continue;
+        }
+        out[o++] = up && *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+        up = false;
+    }
+    out[o] = '\0';
+}
+
+static void build_table(void)
+{
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        table[ntable++] = fixed[i];
+    for (int k = 0; rv_entities[k] && k < 64; k++) {
+        const rv_entity *e = rv_entities[k];
+        for (size_t i = 0; i < N_ENTITY_ROUTES; i++) {
+            const struct entity_route *t = &entity_routes[i];
+            if (e->flags & t->skip)
+                continue;
+            char(*tx)[TEXT_MAX] = texts[ntable];
+            const char *noun = t->plural ? e->name : e->one;
+            snprintf(tx[0], TEXT_MAX, "/api/v1/%s%s", e->name, t->suffix);
+            camel(tx[1], TEXT_MAX, t->verb, noun);
+            snprintf(tx[2], TEXT_MAX, "%s%s%s", t->pre, noun, t->post);
+            table[ntable++] = (rv_route){t->method, tx[0],   t->fn,     e,         tx[1],   tx[2],
+                                         t->req,    t->resp, t->status, t->errors, t->flags};
+        }
+    }
+}
+
+const rv_route *rv_api_routes(size_t *n)
+{
+    pthread_once(&table_once, build_table);
+    if (n)
+        *n = ntable;
+    return table;
+}

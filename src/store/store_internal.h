@@ -1,0 +1,46 @@
+/*
+ * store_internal.h - what a storage backend implements.
+ *
+ * store.c dispatches every rv_store_* call through the backend's ops
+ * table; a backend's connection struct starts with struct rv_store so that
+ * store.c can reach the ops, the path and the transaction flag.
+ */
+#ifndef RV_STORE_INTERNAL_H
+#define RV_STORE_INTERNAL_H
+
+#include "store/store.h"
+
+typedef struct rv__store_ops {
+    const char *name;
+    rv_status (*open)(rv_store **out, const char *path, unsigned flags, rv_err *err);
+    void (*close)(rv_store *s);
+    int (*schema_version)(rv_store *s);
+    int64_t (*data_version)(rv_store *s);
+    rv_status (*begin)(rv_store *s, rv_err *err);
+    rv_status (*begin_read)(rv_store *s, rv_err *err);
+    rv_status (*commit)(rv_store *s, rv_err *err);
+    void (*rollback)(rv_store *s);
+    void (*bulk)(rv_store *s, bool on);
+    rv_status (*insert)(rv_store *s, rv_record *r, rv_err *err);
+    rv_status (*update)(rv_store *s, const rv_record *r, rv_err *err);
+    rv_status (*del)(rv_store *s, const rv_entity *e, int64_t id, rv_err *err);
+    rv_status (*get)(rv_store *s, const rv_entity *e, int64_t id, rv_record *out, rv_arena *a,
+                     rv_err *err);
+    bool (*exists)(rv_store *s, const rv_entity *e, int64_t id);
+    rv_status (*find)(rv_store *s, const rv_entity *e, int fi, const char *text, size_t len,
+                      int scope_fi, int64_t scope_id, int64_t *id, rv_err *err);
+    rv_status (*count_refs)(rv_store *s, const rv_entity *e, int64_t id, const rv_entity **by,
+                            const char **field, int64_t *n, rv_err *err);
+    rv_status (*list)(rv_store *s, const rv_query *q, rv_row_fn fn, void *ud, rv_err *err);
+    rv_status (*count)(rv_store *s, const rv_query *q, int64_t *n, rv_err *err);
+} rv__store_ops;
+
+struct rv_store {
+    const rv__store_ops *ops;
+    char *path; /* file path or URL as given (owned) */
+    bool in_tx;
+};
+
+extern const rv__store_ops rv__sqlite_ops;
+
+#endif
