@@ -39,6 +39,9 @@ TEST_SUP_OBJ := $(TEST_SUP:%.c=$(B)/%.o)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(B)/%)
 
+# keep intermediate objects (test support) between builds
+.SECONDARY:
+
 .PHONY: all revos lib tests check check-build demo bench fuzz valgrind clean format
 
 all: revos

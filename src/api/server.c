@@ -400,13 +400,12 @@ static enum MHD_Result check_body_headers(struct MHD_Connection *conn, conn_req 
     const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
     unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
     if (!is_json_type(ct)) {
-        /* 415 has no rv_status of its own: the code says "invalid" */
         if (ct)
-            rv_err_set(err, RV_EINVAL, NULL, "Content-Type must be application/json, got '%s'",
+            rv_err_set(err, RV_EMEDIA, NULL, "Content-Type must be application/json, got '%s'",
                        rv_err_quote(q, sizeof q, ct, strlen(ct)));
         else
-            rv_err_set(err, RV_EINVAL, NULL, "Content-Type must be application/json, got none");
-        cr->early_http = 415;
+            rv_err_set(err, RV_EMEDIA, NULL, "Content-Type must be application/json, got none");
+        cr->early_http = rv_status_http(RV_EMEDIA);
     } else if (n > srv->max_body) {
         rv_err_set(err, RV_ETOOBIG, NULL,
                    "request body is larger than the limit of %zu bytes (Content-Length %llu)",

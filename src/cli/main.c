@@ -37,7 +37,7 @@ static const rv_cli_cmd commands[] = {
      "write every record of an entity to stdout"},
     {"gen", NULL, rv_cmd_gen, "revos gen [--accounts N] [--deals N] [--leads N] [--seed S]",
      "fill the database with realistic generated data (deterministic per seed)"},
-    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N]",
+    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES]",
      "serve the JSON API and the dashboard"},
 };
 

@@ -27,6 +27,7 @@
     X(RV_EPARSE,      "malformed",        400)               \
     X(RV_EUNKNOWN,    "unknown_field",    400)               \
     X(RV_ETOOBIG,     "too_large",        413)               \
+    X(RV_EMEDIA,      "unsupported_media_type", 415)         \
     X(RV_ENOTFOUND,   "not_found",        404)               \
     X(RV_ECONFLICT,   "conflict",         409)               \
     X(RV_EREF,        "bad_reference",    422)               \

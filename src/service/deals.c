@@ -15,6 +15,7 @@
  *    that moment.  A new deal gets its first row (from = empty) unless the
  *    import supplies history itself.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,11 +29,10 @@ typedef struct deal_fields {
 } deal_fields;
 
 static deal_fields F;
+static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
 
-static void init_fields(void)
+static void load_fields(void)
 {
-    if (F.stage)
-        return;
     const rv_entity *d = rv_entity_find("deals"), *s = rv_entity_find("stages");
     F.pipeline = rv_field_index(d, "pipeline_id");
     F.amount = rv_field_index(d, "amount");
@@ -50,6 +50,8 @@ static void init_fields(void)
     F.st_exit = rv_field_index(s, "exit_criteria");
     F.stage = rv_field_index(d, "stage_id");
 }
+
+static void init_fields(void) { pthread_once(&fields_once, load_fields); }
 
 typedef struct first_id {
     int64_t id;

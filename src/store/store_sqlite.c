@@ -54,7 +54,7 @@ static const struct {
     int version;
     const char *sql;
 } extra_sql[] = {
-    {1, "CREATE UNIQUE INDEX IF NOT EXISTS stages_pipeline_name ON stages(pipeline_id, name)"},
+    {1, "CREATE UNIQUE INDEX IF NOT EXISTS stages_pipeline_name ON stages(pipeline_id, name COLLATE NOCASE)"},
     {1, "CREATE INDEX IF NOT EXISTS stage_history_deal_at ON stage_history(deal_id, changed_at)"},
     {1, "CREATE INDEX IF NOT EXISTS field_history_record ON field_history(entity, record_id)"},
     {1, "CREATE UNIQUE INDEX IF NOT EXISTS field_defs_entity_name ON field_defs(entity, name)"},
@@ -138,6 +138,13 @@ static void create_table_sql(rv_buf *b, const rv_entity *e, int version)
 
 static void index_sql(rv_buf *b, const rv_entity *e, const rv_field *f)
 {
+    /* a name that references may use is unique regardless of case, since
+     * lookups by name ignore case */
+    if ((f->flags & RV_F_UNIQUE) && (f->flags & RV_F_NAME)) {
+        rv_buf_printf(b, "CREATE UNIQUE INDEX IF NOT EXISTS %s_%s ON %s(%s COLLATE NOCASE);\n",
+                      e->name, f->name, e->name, f->name);
+        return;
+    }
     if (f->flags & RV_F_UNIQUE)
         rv_buf_printf(b, "CREATE UNIQUE INDEX IF NOT EXISTS %s_%s ON %s(%s);\n", e->name, f->name,
                       e->name, f->name);

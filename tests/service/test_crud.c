@@ -179,6 +179,13 @@ static void unique_conflict(void **state)
                      RV_ECONFLICT);
     assert_string_equal(err.message, "another user already has email 'a@x.io'");
     assert_int_equal(tu_count(t, "users"), 1);
+    /* names that references use are unique regardless of case, so a
+     * reference by name can never become ambiguous */
+    assert_int_equal(tu_try_create(t, "pipelines", "{\"name\":\"sales\"}", &err), RV_ECONFLICT);
+    assert_string_equal(err.message, "another pipeline already has name 'sales'");
+    assert_int_equal(tu_try_create(t, "stages", "{\"pipeline_id\":1,\"name\":\"WON\"}", &err),
+                     RV_ECONFLICT);
+    assert_int_equal(tu_count(t, "pipelines"), 1);
 }
 
 static void custom_fields(void **state)
