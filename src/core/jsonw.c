@@ -67,10 +67,40 @@ void rv_jsonw_arr_end(rv_jsonw *w) { close_(w, ']'); }
 void rv_jsonw_key(rv_jsonw *w, const char *key)
 {
     pre_value(w);
-    rv_json_escape(w->out, key, strlen(key));
+    size_t n = strlen(key);
+    bool plain = true;
+    for (size_t i = 0; i < n && plain; i++)
+        plain = key[i] >= 0x20 && key[i] != '"' && key[i] != '\\' && (unsigned char)key[i] < 0x80;
+    if (plain && rv_buf_reserve(w->out, n + 3) == RV_OK) {
+        /* field names: copied as they are */
+        char *p = w->out->data + w->out->len;
+        p[0] = '"';
+        memcpy(p + 1, key, n);
+        p[n + 1] = '"';
+        w->out->len += n + 2;
+        w->out->data[w->out->len] = '\0';
+    } else {
+        rv_json_escape(w->out, key, n);
+    }
     rv_buf_putc(w->out, ':');
     if (w->pretty)
         rv_buf_putc(w->out, ' ');
+    w->after_key = true;
+}
+
+void rv_jsonw_key_quoted(rv_jsonw *w, const char *quoted, size_t n)
+{
+    pre_value(w);
+    if (rv_buf_reserve(w->out, n + 2) != RV_OK)
+        return;
+    char *p = w->out->data + w->out->len;
+    memcpy(p, quoted, n);
+    p[n] = ':';
+    size_t len = n + 1;
+    if (w->pretty)
+        p[len++] = ' ';
+    w->out->len += len;
+    w->out->data[w->out->len] = '\0';
     w->after_key = true;
 }
 
@@ -170,8 +200,15 @@ void rv_jsonw_int(rv_jsonw *w, int64_t v)
 {
     pre_value(w);
     char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
-    rv_buf_append(w->out, tmp, (size_t)n);
+    char *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    rv_buf_append(w->out, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 void rv_jsonw_double(rv_jsonw *w, double v)

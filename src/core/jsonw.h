@@ -36,6 +36,8 @@ void rv_jsonw_obj_end(rv_jsonw *w);
 void rv_jsonw_arr_begin(rv_jsonw *w);
 void rv_jsonw_arr_end(rv_jsonw *w);
 void rv_jsonw_key(rv_jsonw *w, const char *key);
+/* A key already quoted, of n bytes: '"name"' (no colon); for hot loops. */
+void rv_jsonw_key_quoted(rv_jsonw *w, const char *quoted, size_t n);
 void rv_jsonw_str(rv_jsonw *w, const char *s);
 void rv_jsonw_strn(rv_jsonw *w, const char *s, size_t n);
 void rv_jsonw_int(rv_jsonw *w, int64_t v);

@@ -84,15 +84,30 @@ range:
 
 char *rv_money_format(int64_t units, int exp, char *buf, size_t cap)
 {
+    /* by hand, right to left: amounts are printed on every listed row */
+    char tmp[48];
+    char *p = tmp + sizeof tmp;
+    *--p = '\0';
     uint64_t a = units < 0 ? (uint64_t)0 - (uint64_t)units : (uint64_t)units;
-    uint64_t p = 1;
-    for (int i = 0; i < exp; i++)
-        p *= 10;
+    for (int i = 0; i < exp; i++) {
+        *--p = (char)('0' + a % 10);
+        a /= 10;
+    }
     if (exp > 0)
-        snprintf(buf, cap, "%s%llu.%0*llu", units < 0 ? "-" : "", (unsigned long long)(a / p),
-                 exp, (unsigned long long)(a % p));
-    else
-        snprintf(buf, cap, "%s%llu", units < 0 ? "-" : "", (unsigned long long)a);
+        *--p = '.';
+    do {
+        *--p = (char)('0' + a % 10);
+        a /= 10;
+    } while (a);
+    if (units < 0)
+        *--p = '-';
+    size_t n = (size_t)(tmp + sizeof tmp - p);
+    if (n > cap) {
+        if (cap)
+            buf[0] = '\0';
+        return buf;
+    }
+    memcpy(buf, p, n);
     return buf;
 }
 
@@ -236,12 +251,33 @@ rv_status rv_date_parse(const char *s, size_t len, int32_t *days, const char *fi
     return RV_OK;
 }
 
+/* Write v as exactly n digits, zero-padded (v >= 0). */
+static char *put_digits(char *p, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
+
+/* Dates and instants are printed on every row of every list: formatted by
+ * hand, without snprintf. */
 char *rv_date_format(int32_t days, char *buf, size_t cap)
 {
     int y;
     unsigned m, d;
     rv_civil_from_days(days, &y, &m, &d);
-    snprintf(buf, cap, "%04d-%02u-%02u", y, m, d);
+    if (cap < 11 || y < 0 || y > 9999) {
+        snprintf(buf, cap, "%04d-%02u-%02u", y, m, d);
+        return buf;
+    }
+    char *p = put_digits(buf, (unsigned)y, 4);
+    *p++ = '-';
+    p = put_digits(p, m, 2);
+    *p++ = '-';
+    p = put_digits(p, d, 2);
+    *p = '\0';
     return buf;
 }
 
@@ -325,6 +361,24 @@ char *rv_ts_format(int64_t ms, char *buf, size_t cap)
     int y;
     unsigned m, d;
     rv_civil_from_days((int32_t)days, &y, &m, &d);
+    if (cap >= 25 && y >= 0 && y <= 9999) {
+        char *p = put_digits(buf, (unsigned)y, 4);
+        *p++ = '-';
+        p = put_digits(p, m, 2);
+        *p++ = '-';
+        p = put_digits(p, d, 2);
+        *p++ = 'T';
+        p = put_digits(p, (unsigned)(sod / 3600), 2);
+        *p++ = ':';
+        p = put_digits(p, (unsigned)(sod / 60 % 60), 2);
+        *p++ = ':';
+        p = put_digits(p, (unsigned)(sod % 60), 2);
+        *p++ = '.';
+        p = put_digits(p, (unsigned)msr, 3);
+        *p++ = 'Z';
+        *p = '\0';
+        return buf;
+    }
     snprintf(buf, cap, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, (int)(sod / 3600),
              (int)(sod / 60 % 60), (int)(sod % 60), msr);
     return buf;

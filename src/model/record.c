@@ -11,6 +11,7 @@
 #include "model/record.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,16 +478,44 @@ const char *rv_record_text(const rv_record *r, int fi, char *buf, size_t cap)
     }
 }
 
+/* Field names quoted once per entity: every row of every list writes them. */
+typedef struct quoted_keys {
+    char *key[RV_MAX_FIELDS];
+    size_t len[RV_MAX_FIELDS];
+} quoted_keys;
+
+static quoted_keys all_keys[64];
+static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
+
+static void build_keys(void)
+{
+    for (int k = 0; rv_entities[k] && k < 64; k++) {
+        const rv_entity *e = rv_entities[k];
+        for (int i = 0; i < e->nfields; i++) {
+            rv_buf b = RV_BUF_INIT;
+            rv_json_escape(&b, e->fields[i].name, strlen(e->fields[i].name));
+            all_keys[k].key[i] = rv_buf_detach(&b, &all_keys[k].len[i]);
+        }
+    }
+}
+
+static const quoted_keys *keys_of(const rv_entity *e)
+{
+    pthread_once(&keys_once, build_keys);
+    return &all_keys[e->index];
+}
+
 void rv_record_to_json(const rv_record *r, rv_jsonw *w)
 {
     char buf[64];
+    const quoted_keys *k = keys_of(r->ent);
     rv_jsonw_obj_begin(w);
-    rv_jsonw_key(w, "id");
+    rv_jsonw_key_quoted(w, "\"id\"", 4);
     rv_jsonw_int(w, r->id);
     for (int i = 0; i < r->ent->nfields; i++) {
         const rv_field *f = &r->ent->fields[i];
         const rv_val *v = &r->v[i];
-        rv_jsonw_key(w, f->name);
+        rv_jsonw_key_quoted(w, k->key[i], k->len[i]);
         if (v->state == RV_V_UNSET || v->state == RV_V_NULL) {
             rv_jsonw_null(w);
             continue;
@@ -513,9 +542,9 @@ void rv_record_to_json(const rv_record *r, rv_jsonw *w)
             rv_jsonw_strn(w, v->s, v->len);
         }
     }
-    rv_jsonw_key(w, "created_at");
+    rv_jsonw_key_quoted(w, "\"created_at\"", 12);
     rv_jsonw_str(w, rv_ts_format(r->created_at, buf, sizeof buf));
-    rv_jsonw_key(w, "updated_at");
+    rv_jsonw_key_quoted(w, "\"updated_at\"", 12);
     rv_jsonw_str(w, rv_ts_format(r->updated_at, buf, sizeof buf));
     rv_jsonw_obj_end(w);
 }

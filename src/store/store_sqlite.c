@@ -20,6 +20,7 @@
  */
 #include "store/store_internal.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,12 +42,27 @@ typedef struct find_stmt {
 
 #define FIND_CACHE 64
 
+/* List and count statements vary with their filters; the shapes a client
+ * repeats (the same filters with other values) are kept prepared.  busy
+ * marks one being stepped, so a nested list of the same shape gets its
+ * own statement. */
+typedef struct list_stmt {
+    char *sql;
+    sqlite3_stmt *st;
+    uint64_t used;
+    bool busy;
+} list_stmt;
+
+#define LIST_CACHE 16
+
 typedef struct sq_store {
     struct rv_store base; /* first: the store.c view */
     sqlite3 *db;
     ent_stmts st[64];
     find_stmt finds[FIND_CACHE];
     int nfinds;
+    list_stmt lists[LIST_CACHE];
+    uint64_t tick;
 } sq_store;
 
 /* Extra SQL per schema version, beyond what the entity table implies. */
@@ -319,6 +335,10 @@ static void sq_close(rv_store *rs_)
     }
     for (int k = 0; k < s->nfinds; k++)
         sqlite3_finalize(s->finds[k].st);
+    for (int k = 0; k < LIST_CACHE; k++) {
+        sqlite3_finalize(s->lists[k].st);
+        free(s->lists[k].sql);
+    }
     if (s->db)
         sqlite3_close(s->db);
     free(s->base.path);
@@ -731,15 +751,75 @@ static int bind_filters(sqlite3_stmt *st, const rv_query *q, bool with_cursor)
     return col;
 }
 
+/* A prepared statement for sql, from the cache when possible; *slot is
+ * its cache slot or -1 when the caller owns it. */
+static sqlite3_stmt *list_prepare(sq_store *s, const char *sql, int *slot)
+{
+    int victim = -1;
+    for (int i = 0; i < LIST_CACHE; i++) {
+        list_stmt *l = &s->lists[i];
+        if (l->sql && !l->busy && !strcmp(l->sql, sql)) {
+            l->used = ++s->tick;
+            l->busy = true;
+            *slot = i;
+            return l->st;
+        }
+        if (!l->busy && (victim < 0 || l->used < s->lists[victim].used))
+            victim = i;
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        return NULL;
+    *slot = victim;
+    if (victim >= 0) {
+        list_stmt *l = &s->lists[victim];
+        sqlite3_finalize(l->st);
+        free(l->sql);
+        l->sql = rv_xstrdup(sql);
+        l->st = st;
+        l->used = ++s->tick;
+        l->busy = true;
+    }
+    return st;
+}
+
+static void list_release(sq_store *s, sqlite3_stmt *st, int slot)
+{
+    if (slot < 0) {
+        sqlite3_finalize(st);
+        return;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    s->lists[slot].busy = false;
+}
+
+/* "SELECT id, <every field>, created_at, updated_at FROM <table>", built
+ * once per entity. */
+static char *select_prefix[64];
+static pthread_once_t prefix_once = PTHREAD_ONCE_INIT;
+
+static void build_prefixes(void)
+{
+    for (int k = 0; rv_entities[k] && k < 64; k++) {
+        const rv_entity *e = rv_entities[k];
+        rv_buf b = RV_BUF_INIT;
+        rv_buf_puts(&b, "SELECT id");
+        for (int i = 0; i < e->nfields; i++)
+            rv_buf_printf(&b, ", %s", e->fields[i].name);
+        rv_buf_printf(&b, ", created_at, updated_at FROM %s", e->name);
+        select_prefix[k] = rv_buf_detach(&b, NULL);
+    }
+}
+
 static rv_status sq_list(rv_store *rs_, const rv_query *q, rv_row_fn fn, void *ud, rv_err *err)
 {
     sq_store *s = (sq_store *)rs_;
     const rv_entity *e = q->ent;
+    pthread_once(&prefix_once, build_prefixes);
     rv_buf b = RV_BUF_INIT;
-    rv_buf_puts(&b, "SELECT id");
-    for (int i = 0; i < e->nfields; i++)
-        rv_buf_printf(&b, ", %s", e->fields[i].name);
-    rv_buf_printf(&b, ", created_at, updated_at FROM %s", e->name);
+    rv_buf_reserve(&b, 1024);
+    rv_buf_puts(&b, select_prefix[e->index]);
     where_sql(&b, q, true);
     const char *dir = q->desc ? "DESC" : "ASC";
     if (q->sort_field == RV_COL_ID)
@@ -748,16 +828,16 @@ static rv_status sq_list(rv_store *rs_, const rv_query *q, rv_row_fn fn, void *u
         rv_buf_printf(&b, " ORDER BY %s %s, id %s", rv_store_column_name(e, q->sort_field), dir,
                       dir);
     if (q->limit > 0)
-        rv_buf_printf(&b, " LIMIT %d", q->limit);
-    sqlite3_stmt *st;
+        rv_buf_puts(&b, " LIMIT ?");
+    int slot;
     rv_status res = RV_OK;
-    if (sqlite3_prepare_v2(s->db, rv_buf_str(&b), -1, &st, NULL) != SQLITE_OK) {
-        res = db_error(s, err, "listing");
-        rv_buf_release(&b);
-        return res;
-    }
+    sqlite3_stmt *st = list_prepare(s, rv_buf_str(&b), &slot);
     rv_buf_release(&b);
-    bind_filters(st, q, true);
+    if (!st)
+        return db_error(s, err, "listing");
+    int col = bind_filters(st, q, true);
+    if (q->limit > 0)
+        sqlite3_bind_int(st, col, q->limit);
     rv_record r;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -767,7 +847,7 @@ static rv_status sq_list(rv_store *rs_, const rv_query *q, rv_row_fn fn, void *u
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         res = db_error(s, err, "listing");
-    sqlite3_finalize(st);
+    list_release(s, st, slot);
     return res;
 }
 
@@ -777,21 +857,19 @@ static rv_status sq_count(rv_store *rs_, const rv_query *q, int64_t *n, rv_err *
     rv_buf b = RV_BUF_INIT;
     rv_buf_printf(&b, "SELECT count(*) FROM %s", q->ent->name);
     where_sql(&b, q, false);
-    sqlite3_stmt *st;
+    int slot;
     rv_status res = RV_OK;
-    if (sqlite3_prepare_v2(s->db, rv_buf_str(&b), -1, &st, NULL) != SQLITE_OK) {
-        res = db_error(s, err, "counting");
-        rv_buf_release(&b);
-        return res;
-    }
+    sqlite3_stmt *st = list_prepare(s, rv_buf_str(&b), &slot);
     rv_buf_release(&b);
+    if (!st)
+        return db_error(s, err, "counting");
     bind_filters(st, q, false);
     *n = 0;
     if (sqlite3_step(st) == SQLITE_ROW)
         *n = sqlite3_column_int64(st, 0);
     else
         res = db_error(s, err, "counting");
-    sqlite3_finalize(st);
+    list_release(s, st, slot);
     return res;
 }
 
