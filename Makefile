@@ -11,13 +11,13 @@
 # the binary, the tests, the benchmarks and the fuzzers link against.
 
 CC       ?= cc
-PKGS     := sqlite3 libmicrohttpd jansson
+PKGS     := sqlite3 libmicrohttpd jansson libpq
 WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter -Wno-format-truncation -Werror
 CSTD     := -std=c17 -D_GNU_SOURCE
 INC      := -Isrc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lmicrohttpd -ljansson)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lmicrohttpd -ljansson -lpq)
 LIBS     := $(PKG_LIBS) -lcsv -lm -lpthread
 
 OPT_release := -O2 -g

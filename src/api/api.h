@@ -81,6 +81,7 @@ typedef enum rv_api_shape {
     RV_SHAPE_NONE,   /* no body */
     RV_SHAPE_HEALTH, /* {"status":"ok"} */
     RV_SHAPE_DOC,    /* the OpenAPI document */
+    RV_SHAPE_HTML,   /* a page for people (text/html) */
     RV_SHAPE_RECORD, /* one record of the route's entity (all required fields) */
     RV_SHAPE_PATCH,  /* some fields of the route's entity */
     RV_SHAPE_LIST,   /* {"data":[records],"next_cursor":"..."|null} */

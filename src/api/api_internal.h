@@ -38,6 +38,7 @@ struct rv_api_req {
     rv_buf out;
     rv_jsonw w;
     const char *location; /* Location header (201), or NULL */
+    const char *content_type; /* NULL: application/json */
 };
 
 /* Value of path capture name, or NULL. */

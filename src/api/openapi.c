@@ -507,6 +507,18 @@ static void response_body(rv_jsonw *w, const rv_route *r)
         rv_jsonw_obj_end(w);
         json_content_end(w);
         break;
+    case RV_SHAPE_HTML:
+        rv_jsonw_key(w, "content");
+        rv_jsonw_obj_begin(w);
+        rv_jsonw_key(w, "text/html");
+        rv_jsonw_obj_begin(w);
+        rv_jsonw_key(w, "schema");
+        rv_jsonw_obj_begin(w);
+        kv_str(w, "type", "string");
+        rv_jsonw_obj_end(w);
+        rv_jsonw_obj_end(w);
+        rv_jsonw_obj_end(w);
+        break;
     case RV_SHAPE_DOC:
         json_content_begin(w);
         rv_jsonw_obj_begin(w);

@@ -53,6 +53,34 @@ static rv_status h_health(rv_api_req *rq, rv_err *err)
     return RV_OK;
 }
 
+/* The front page: what is in the database and where the API is.  The
+ * dashboard takes this place once it is built. */
+static rv_status h_home(rv_api_req *rq, rv_err *err)
+{
+    rq->content_type = "text/html; charset=utf-8";
+    rv_buf *b = &rq->out;
+    rv_buf_puts(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                   "<title>revos</title><style>body{font:15px/1.5 system-ui,sans-serif;"
+                   "margin:2rem auto;max-width:46rem;color:#1d2330}table{border-collapse:collapse}"
+                   "td{padding:.2rem 1.2rem .2rem 0}td.n{text-align:right;font-variant-numeric:"
+                   "tabular-nums}a{color:#2456c7}</style></head><body><h1>revos</h1>"
+                   "<p>Revenue operations on one source of truth. The JSON API is under "
+                   "<a href=\"/api/v1/openapi.json\">/api/v1</a>.</p><table>"
+                   "<tr><th align=left>records</th><th></th></tr>");
+    for (int k = 0; rv_entities[k]; k++) {
+        const rv_entity *e = rv_entities[k];
+        rv_list_req req = {.ent = e};
+        int64_t n = 0;
+        rv_status st = rv_svc_count(&rq->ctx, &req, &n, err);
+        if (st)
+            return st;
+        rv_buf_printf(b, "<tr><td><a href=\"/api/v1/%s\">%s</a></td><td class=n>%lld</td></tr>",
+                      e->name, e->name, (long long)n);
+    }
+    rv_buf_puts(b, "</table><p><a href=\"/healthz\">/healthz</a></p></body></html>\n");
+    return RV_OK;
+}
+
 static rv_status h_openapi(rv_api_req *rq, rv_err *err)
 {
     (void)err;
@@ -192,6 +220,8 @@ static const int e_update[] = {400, 404, 409, 413, 415, 422, 500, 503, 0};
 static const int e_delete[] = {400, 404, 409, 500, 503, 0};
 
 static const rv_route fixed[] = {
+    {"GET", "/", h_home, NULL, "home", "Front page: record counts and links", RV_SHAPE_NONE,
+     RV_SHAPE_HTML, 200, e_none, 0},
     {"GET", "/healthz", h_health, NULL, "health", "Liveness check", RV_SHAPE_NONE, RV_SHAPE_HEALTH,
      200, e_none, 0},
     {"GET", "/api/v1/openapi.json", h_openapi, NULL, "openapi",

@@ -198,7 +198,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, conn_req *cr)
     }
     if (rq->status != 204)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                "application/json; charset=utf-8");
+                                rq->content_type ? rq->content_type
+                                                 : "application/json; charset=utf-8");
     if (rq->location)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, rq->location);
     if (rq->status == 405 && cr->allow[0])

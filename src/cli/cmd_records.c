@@ -172,9 +172,8 @@ int rv_cmd_count(rv_cli *c)
     if ((rc = rv_cli_open(c, false)))
         return rc;
     rv_err err;
-    rv_query q;
     int64_t n;
-    if (rv_svc_list_query(&c->ctx, &req, &q, &err) || rv_store_count(c->store, &q, &n, &err))
+    if (rv_svc_count(&c->ctx, &req, &n, &err))
         return rv_cli_fail(c, &err);
     if (c->out == RV_OUT_JSON)
         printf("{\"count\":%lld}\n", (long long)n);

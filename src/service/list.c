@@ -301,3 +301,12 @@ rv_status rv_svc_list(rv_ctx *c, const rv_list_req *req, rv_row_fn fn, void *ud,
     }
     return st;
 }
+
+rv_status rv_svc_count(rv_ctx *c, const rv_list_req *req, int64_t *n, rv_err *err)
+{
+    rv_query q;
+    rv_status st = rv_svc_list_query(c, req, &q, err);
+    if (st)
+        return st;
+    return rv_store_count(c->store, &q, n, err);
+}

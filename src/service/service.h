@@ -77,6 +77,9 @@ rv_status rv_svc_list_query(rv_ctx *c, const rv_list_req *req, rv_query *q, rv_e
 rv_status rv_svc_list(rv_ctx *c, const rv_list_req *req, rv_row_fn fn, void *ud,
                       rv_list_page *page, rv_err *err);
 
+/* Rows matching the request's filters (sort, limit and cursor ignored). */
+rv_status rv_svc_count(rv_ctx *c, const rv_list_req *req, int64_t *n, rv_err *err);
+
 /* Resolve RAW references of r to ids (exposed for imports and filters). */
 rv_status rv_svc_resolve_refs(rv_ctx *c, rv_record *r, rv_err *err);
 

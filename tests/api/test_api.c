@@ -459,6 +459,13 @@ static void created_record_headers(void **state)
     assert_int_equal(r.status, 415);
     assert_false(r.closed);
     tu_http_resp_release(&r);
+    /* the front page counts records (one account so far) */
+    call(a, "GET", "/", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(tu_http_header(&r, "Content-Type", v, sizeof v), "text/html; charset=utf-8");
+    assert_non_null(strstr(r.body, "<a href=\"/api/v1/accounts\">accounts</a></td><td class=n>1<"));
+    assert_non_null(strstr(r.body, "<a href=\"/api/v1/deals\">deals</a></td><td class=n>0<"));
+    tu_http_resp_release(&r);
     call(a, "DELETE", "/api/v1/accounts/1", NULL, NULL, &r);
     assert_int_equal(r.status, 204);
     assert_null(tu_http_header(&r, "Content-Type", v, sizeof v));
@@ -911,7 +918,7 @@ static void route_table(void **state)
         if (!t[i].ent)
             fixed++;
     }
-    assert_int_equal(fixed, 2);
+    assert_int_equal(fixed, 3); /* /, /healthz, /api/v1/openapi.json */
     /* per entity: five routes, three for append-only, two for read-only */
     for (int k = 0; rv_entities[k]; k++) {
         const rv_entity *e = rv_entities[k];
@@ -932,7 +939,7 @@ static void route_table(void **state)
         assert_int_equal(patch, !(e->flags & (RV_ENT_READONLY | RV_ENT_APPEND)));
         assert_int_equal(del, patch);
     }
-    assert_int_equal(n, 2 + 5 * 15 + 3 + 2 * 2);
+    assert_int_equal(n, 3 + 5 * 15 + 3 + 2 * 2);
 }
 
 /* "/api/v1/deals/{id}" with {id} filled in */
