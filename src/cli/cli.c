@@ -55,10 +55,15 @@ int rv_cli_check_opts(rv_cli *c)
     return 0;
 }
 
+bool rv_cli_db_is_url(const char *db)
+{
+    return !strncmp(db, "postgres://", 11) || !strncmp(db, "postgresql://", 13);
+}
+
 int rv_cli_open(rv_cli *c, bool create)
 {
     rv_err err;
-    if (!create && access(c->db_path, F_OK) != 0) {
+    if (!create && !rv_cli_db_is_url(c->db_path) && access(c->db_path, F_OK) != 0) {
         fprintf(stderr, "revos: error: no database at '%s' (run 'revos init' or pass --db)\n",
                 c->db_path);
         return 1;

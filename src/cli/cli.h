@@ -70,6 +70,8 @@ int rv_cli_opt_all(rv_cli *c, const char *name, const char **out, int max);
 int rv_cli_check_opts(rv_cli *c);
 /* Open the database (creating it when create); prints and returns 1 on error. */
 int rv_cli_open(rv_cli *c, bool create);
+/* true if the database is a PostgreSQL URL rather than a SQLite file. */
+bool rv_cli_db_is_url(const char *db);
 /* Print "revos: error: <message>" and return the exit code for it. */
 int rv_cli_fail(rv_cli *c, const rv_err *err);
 /* Usage error: print message and the command's usage line; returns 2. */

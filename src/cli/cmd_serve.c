@@ -41,7 +41,7 @@ int rv_cmd_serve(rv_cli *c)
         return rc;
     if (c->npos)
         return rv_cli_usage(c, "unexpected argument '%s'", c->pos[0]);
-    if (access(c->db_path, F_OK) != 0) {
+    if (!rv_cli_db_is_url(c->db_path) && access(c->db_path, F_OK) != 0) {
         fprintf(stderr, "revos: error: no database at '%s' (run 'revos init' or pass --db)\n",
                 c->db_path);
         return 1;

@@ -62,7 +62,9 @@ static void print_help(FILE *f)
     fprintf(f, "\nENTITY is one of:");
     for (int i = 0; rv_entities[i]; i++)
         fprintf(f, "%s%s", i % 6 ? " " : "\n  ", rv_entities[i]->name);
-    fprintf(f, "\n\nglobal options:\n  --db PATH   database file (default $REVOS_DB or ./revos.db)\n"
+    fprintf(f, "\n\nglobal options:\n  --db PATH   database file (default $REVOS_DB or ./revos.db), or a\n"
+               "              postgres://... URL\n"
+               "  --database-url URL  PostgreSQL database (default $REVOS_DATABASE_URL)\n"
                "  --json      JSON output      --csv   CSV output\n");
 }
 
@@ -107,8 +109,25 @@ int main(int argc, char **argv)
     }
     c.tty = isatty(1);
     c.err_tty = isatty(2);
+    /* --database-url, --db, $REVOS_DATABASE_URL, $REVOS_DB, ./revos.db */
+    const char *db_url = rv_cli_opt(&c, "database-url");
     c.db_path = rv_cli_opt(&c, "db");
-    if (!c.db_path)
+    if (db_url && c.db_path) {
+        fprintf(stderr, "revos: error: --db and --database-url at the same time are not compatible\n");
+        free(pos);
+        return 2;
+    }
+    if (db_url && !rv_cli_db_is_url(db_url)) {
+        fprintf(stderr, "revos: error: --database-url must be a postgres:// or postgresql:// URL, "
+                        "got '%s'\n", db_url);
+        free(pos);
+        return 2;
+    }
+    if (db_url)
+        c.db_path = db_url;
+    if (!c.db_path || !c.db_path[0])
+        c.db_path = getenv("REVOS_DATABASE_URL");
+    if (!c.db_path || !c.db_path[0])
         c.db_path = getenv("REVOS_DB");
     if (!c.db_path || !c.db_path[0])
         c.db_path = "revos.db";

@@ -1,17 +1,21 @@
 /*
  * store.c - dispatch of store.h to the backend chosen when the store was
  * opened: "postgres://..." or "postgresql://..." URLs go to PostgreSQL
- * (when that backend is built in), anything else is a SQLite file path.
+ * (store_pg.c), anything else is a SQLite file path (store_sqlite.c).
  * Also the backend-independent helpers of store.h.
  */
 #include <string.h>
 
 #include "store/store_internal.h"
 
+static bool is_pg_url(const char *path)
+{
+    return !strncmp(path, "postgres://", 11) || !strncmp(path, "postgresql://", 13);
+}
+
 static const rv__store_ops *backend_for(const char *path)
 {
-    (void)path;
-    return &rv__sqlite_ops;
+    return is_pg_url(path) ? &rv__pg_ops : &rv__sqlite_ops;
 }
 
 rv_status rv_store_open(rv_store **out, const char *path, unsigned flags, rv_err *err)
@@ -19,12 +23,6 @@ rv_status rv_store_open(rv_store **out, const char *path, unsigned flags, rv_err
     *out = NULL;
     if (!path || !path[0])
         return rv_err_set(err, RV_EINVAL, "db", "database path is empty");
-    if (!strncmp(path, "postgres://", 11) || !strncmp(path, "postgresql://", 13)) {
-        const rv__store_ops *ops = backend_for(path);
-        if (ops == &rv__sqlite_ops)
-            return rv_err_set(err, RV_EINVAL, "db",
-                              "this revos has no PostgreSQL backend; cannot open '%s'", path);
-    }
     return backend_for(path)->open(out, path, flags, err);
 }
 

@@ -6,15 +6,17 @@
  * and list for every entity, with the SQL generated from the table and the
  * statements prepared once per connection.  The SQLite backend
  * (store_sqlite.c) is the default; a PostgreSQL backend implements the same
- * header.
+ * header (store_pg.c), chosen by a postgres:// URL in place of a path.
  *
- * Schema: one table per entity with id INTEGER PRIMARY KEY, a column per
+ * Schema: one table per entity with a 64-bit integer id, a column per
  * field, created_at and updated_at (unix ms).  Migrations are derived from
- * the `since` versions in the entity table and applied on open; the schema
- * version is kept in PRAGMA user_version.
+ * the `since` versions in the entity table and applied on open, in one
+ * transaction; the version is kept in PRAGMA user_version (SQLite) or the
+ * revos_schema_version table (PostgreSQL).
  *
  * Threading: an rv_store is one connection; use one per thread.  Writes are
- * serialised by the database (WAL mode, busy timeout); readers never block.
+ * serialised (SQLite: BEGIN IMMEDIATE in WAL mode with a busy timeout;
+ * PostgreSQL: an advisory lock per write transaction); readers never block.
  *
  * Transactions: the caller (the service layer) brackets every use case in
  * rv_store_begin / rv_store_commit, or rv_store_rollback on any failure, so

@@ -42,5 +42,6 @@ struct rv_store {
 };
 
 extern const rv__store_ops rv__sqlite_ops;
+extern const rv__store_ops rv__pg_ops;
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * test_crud.c - the generic use cases and the deal rules, against a real
- * SQLite file, checked with plain SQL on the same file.
+ * database (a SQLite file, or a PostgreSQL database in the "[pg]" half of
+ * tests/run.sh), checked with plain, portable SQL on the same database.
  */
 #include <string.h>
 

@@ -3,6 +3,7 @@
  */
 #include "testutil.h"
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +22,166 @@ char *tu_db_path(const char *name)
     return p;
 }
 
+/* --- PostgreSQL ------------------------------------------------------------ */
+
+bool tu_pg(void)
+{
+    const char *u = getenv("REVOS_TEST_PG_URL");
+    return u && u[0];
+}
+
+void tu_skip_on_pg(const char *why)
+{
+    if (!tu_pg())
+        return;
+    print_message("SKIP: on PostgreSQL: %s\n", why);
+    skip();
+}
+
+static PGconn *pg_connect(const char *url)
+{
+    PGconn *c = PQconnectdb(url);
+    if (PQstatus(c) != CONNECTION_OK) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(c));
+        PQfinish(c);
+        fail_msg("connecting to %s: %s", url, msg);
+    }
+    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    return c;
+}
+
+/* One connection to the test server's maintenance database, for CREATE and
+ * DROP DATABASE; closed at exit. */
+static PGconn *admin;
+
+static void admin_close(void)
+{
+    PQfinish(admin);
+    admin = NULL;
+}
+
+static PGconn *pg_admin(void)
+{
+    if (!admin) {
+        admin = pg_connect(getenv("REVOS_TEST_PG_URL"));
+        atexit(admin_close);
+    }
+    return admin;
+}
+
+static void pg_run(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        fail_msg("sql %s: %s", sql, msg);
+    }
+    PQclear(r);
+}
+
+static int64_t pg_scalar(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        fail_msg("sql %s: %s", sql, msg);
+    }
+    int64_t v = 0;
+    if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
+        const char *s = PQgetvalue(r, 0, 0);
+        if (PQftype(r, 0) == 16 /* bool */)
+            v = s[0] == 't';
+        else
+            v = strtoll(s, NULL, 10);
+    }
+    PQclear(r);
+    return v;
+}
+
+/* base with its database name replaced by db (query string kept). */
+static char *url_with_db(const char *base, const char *db)
+{
+    const char *host = strstr(base, "://");
+    host = host ? host + 3 : base;
+    const char *q = strchr(host, '?');
+    const char *slash = strchr(host, '/');
+    if (slash && q && slash > q)
+        slash = NULL;
+    size_t head = slash ? (size_t)(slash - base) : (q ? (size_t)(q - base) : strlen(base));
+    char *u = malloc(strlen(base) + strlen(db) + 2);
+    sprintf(u, "%.*s/%s%s", (int)head, base, db, q ? q : "");
+    return u;
+}
+
+static char *db_of_url(const char *url)
+{
+    const char *host = strstr(url, "://");
+    const char *slash = strchr(host ? host + 3 : url, '/');
+    if (!slash)
+        fail_msg("no database name in %s", url);
+    size_t n = strcspn(slash + 1, "?");
+    char *d = malloc(n + 1);
+    memcpy(d, slash + 1, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *tu_pg_create(const char *name)
+{
+    static int seq;
+    char db[64], sql[128];
+    (void)name;
+    snprintf(db, sizeof db, "t_%d_%d", (int)getpid(), seq++);
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", db);
+    pg_run(pg_admin(), sql);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+    pg_run(pg_admin(), sql);
+    return url_with_db(getenv("REVOS_TEST_PG_URL"), db);
+}
+
+void tu_pg_drop(const char *url)
+{
+    char *db = db_of_url(url);
+    char sql[160];
+    /* FORCE: connections a test left behind (a server's workers) go too */
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", db);
+    pg_run(pg_admin(), sql);
+    free(db);
+}
+
+void tu_pg_exec(const char *url, const char *sql)
+{
+    PGconn *c = pg_connect(url);
+    pg_run(c, sql);
+    PQfinish(c);
+}
+
+int64_t tu_pg_int(const char *url, const char *sql)
+{
+    PGconn *c = pg_connect(url);
+    int64_t v = pg_scalar(c, sql);
+    PQfinish(c);
+    return v;
+}
+
+/* --- fixtures -------------------------------------------------------------- */
+
 tu_env *tu_env_new(const char *name)
 {
     tu_env *t = calloc(1, sizeof *t);
-    t->path = tu_db_path(name);
+    t->pg = tu_pg();
+    if (t->pg) {
+        t->path = tu_pg_create(name);
+        t->pg_db = db_of_url(t->path);
+    } else {
+        t->path = tu_db_path(name);
+    }
     rv_err err;
     if (rv_store_open(&t->store, t->path, RV_STORE_CREATE, &err) != RV_OK)
         fail_msg("open %s: %s", t->path, err.message);
@@ -39,12 +196,18 @@ void tu_env_free(tu_env *t)
         return;
     rv_store_close(t->store);
     rv_arena_release(&t->arena);
-    char side[600];
-    unlink(t->path);
-    snprintf(side, sizeof side, "%s-wal", t->path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", t->path);
-    unlink(side);
+    if (t->pg) {
+        PQfinish(t->sql);
+        tu_pg_drop(t->path);
+        free(t->pg_db);
+    } else {
+        char side[600];
+        unlink(t->path);
+        snprintf(side, sizeof side, "%s-wal", t->path);
+        unlink(side);
+        snprintf(side, sizeof side, "%s-shm", t->path);
+        unlink(side);
+    }
     free(t->path);
     free(t);
 }
@@ -116,6 +279,11 @@ void tu_seed_pipeline(tu_env *t)
 
 int64_t tu_sql_int(tu_env *t, const char *sql)
 {
+    if (t->pg) {
+        if (!t->sql)
+            t->sql = pg_connect(t->path);
+        return pg_scalar(t->sql, sql);
+    }
     sqlite3 *db;
     if (sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
         fail_msg("sqlite open %s", t->path);
@@ -128,6 +296,81 @@ int64_t tu_sql_int(tu_env *t, const char *sql)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return v;
+}
+
+static char *pg_dump_db(tu_env *t)
+{
+    if (!t->sql)
+        t->sql = pg_connect(t->path);
+    rv_buf out = RV_BUF_INIT;
+    PGresult *tables = PQexec(t->sql, "SELECT table_name FROM information_schema.tables WHERE "
+                                      "table_schema = current_schema() ORDER BY table_name");
+    if (PQresultStatus(tables) != PGRES_TUPLES_OK)
+        fail_msg("listing tables: %s", PQresultErrorMessage(tables));
+    for (int k = 0; k < PQntuples(tables); k++) {
+        const char *name = PQgetvalue(tables, k, 0);
+        char sql[200];
+        snprintf(sql, sizeof sql, "SELECT * FROM \"%s\" ORDER BY 1", name);
+        PGresult *r = PQexec(t->sql, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+        rv_buf_printf(&out, "== %s\n", name);
+        for (int i = 0; i < PQntuples(r); i++) {
+            for (int c = 0; c < PQnfields(r); c++)
+                rv_buf_printf(&out, "%s|", PQgetisnull(r, i, c) ? "NULL" : PQgetvalue(r, i, c));
+            rv_buf_putc(&out, '\n');
+        }
+        PQclear(r);
+    }
+    PQclear(tables);
+    return rv_buf_detach(&out, NULL);
+}
+
+char *tu_dump_db(tu_env *t)
+{
+    if (t->pg)
+        return pg_dump_db(t);
+    sqlite3 *db;
+    if (sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        fail_msg("open %s", t->path);
+    rv_buf out = RV_BUF_INIT;
+    sqlite3_stmt *tables;
+    sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name", -1,
+                       &tables, NULL);
+    while (sqlite3_step(tables) == SQLITE_ROW) {
+        char sql[200];
+        snprintf(sql, sizeof sql, "SELECT * FROM \"%s\" ORDER BY id",
+                 (const char *)sqlite3_column_text(tables, 0));
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+        rv_buf_printf(&out, "== %s\n", (const char *)sqlite3_column_text(tables, 0));
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            for (int i = 0; i < sqlite3_column_count(st); i++) {
+                const unsigned char *v = sqlite3_column_text(st, i);
+                rv_buf_printf(&out, "%s|", v ? (const char *)v : "NULL");
+            }
+            rv_buf_putc(&out, '\n');
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_finalize(tables);
+    sqlite3_close(db);
+    return rv_buf_detach(&out, NULL);
+}
+
+int64_t tu_table_exists(tu_env *t, const char *table)
+{
+    char sql[300];
+    if (t->pg)
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                 "current_schema() AND table_name = '%s'",
+                 table);
+    else
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'", table);
+    return tu_sql_int(t, sql);
 }
 
 int64_t tu_count(tu_env *t, const char *entity)

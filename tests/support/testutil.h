@@ -3,6 +3,14 @@
  *
  * Every suite includes this instead of cmocka.h directly.  Databases are
  * created in $REVOS_TEST_TMP (tests/run.sh makes one) or /tmp.
+ *
+ * Two backends: when REVOS_TEST_PG_URL names a PostgreSQL server (a
+ * superuser URL; tests/run.sh starts a throwaway cluster with
+ * scripts/pg-cluster), tu_env_new() creates a fresh database on it per
+ * fixture (t_<pid>_<n>, dropped by tu_env_free) and opens the store on its
+ * URL; tu_sql_int() runs its SQL there through libpq.  Otherwise both work
+ * on a fresh SQLite file.  Checks written as portable SQL therefore run
+ * unchanged on both; what is inherently SQLite's skips with tu_skip_on_pg().
  */
 #ifndef RV_TESTUTIL_H
 #define RV_TESTUTIL_H
@@ -24,10 +32,13 @@ char *tu_db_path(const char *name);
 
 /* A test fixture: store + arena + ctx on a fresh database. */
 typedef struct tu_env {
-    char *path;
+    char *path; /* SQLite file, or the PostgreSQL database's URL */
     rv_store *store;
     rv_arena arena;
     rv_ctx ctx;
+    bool pg;
+    char *pg_db;  /* database name on the server (pg only) */
+    void *sql;    /* PGconn of tu_sql_int (pg only), opened on first use */
 } tu_env;
 
 tu_env *tu_env_new(const char *name);
@@ -43,8 +54,30 @@ rv_status tu_try_update(tu_env *t, const char *entity, int64_t id, const char *j
 void tu_seed_pipeline(tu_env *t);
 /* Count rows of an entity. */
 int64_t tu_count(tu_env *t, const char *entity);
-/* One scalar from plain SQL on the database file (independent check). */
+/* One scalar from plain SQL on the fixture's database, through sqlite3 or
+ * libpq rather than the store (independent check).  NULL reads as 0, a
+ * boolean as 0/1, a numeric as its integer part. */
 int64_t tu_sql_int(tu_env *t, const char *sql);
+/* Every row of every table of the fixture's database as text ("== table"
+ * then "v1|v2|...|" per row, NULL as "NULL"), tables by name, rows by id:
+ * compare a dump before and after an operation on the same backend.
+ * Caller frees. */
+char *tu_dump_db(tu_env *t);
+/* 1 if the fixture's database has a table of that name, else 0. */
+int64_t tu_table_exists(tu_env *t, const char *table);
+
+/* true when the suites run on PostgreSQL (REVOS_TEST_PG_URL is set). */
+bool tu_pg(void);
+/* On PostgreSQL, print "SKIP: <why>" and skip the test; no-op on SQLite. */
+void tu_skip_on_pg(const char *why);
+/* PostgreSQL only: a fresh empty database on the test server; returns its
+ * URL (caller frees, and drops it with tu_pg_drop). */
+char *tu_pg_create(const char *name);
+void tu_pg_drop(const char *url);
+/* PostgreSQL only: run SQL (several statements allowed) on the database at
+ * url; fails the test on error.  tu_pg_int returns one scalar as above. */
+void tu_pg_exec(const char *url, const char *sql);
+int64_t tu_pg_int(const char *url, const char *sql);
 
 /* The shared datasets folder, or NULL (after skip()) when absent and not CI.
  * Under CI=true a missing folder fails the test. */
