@@ -459,6 +459,15 @@ rv_status rv_svc_update(rv_ctx *c, const rv_record *changes, rv_record *out, rv_
 
 rv_status rv_svc_upsert(rv_ctx *c, rv_record *r, bool *created, rv_err *err)
 {
+    rv_upsert_outcome o = 0;
+    rv_status st = rv_svc_upsert_outcome(c, r, &o, err);
+    if (created)
+        *created = o == RV_UPSERT_CREATED;
+    return st;
+}
+
+rv_status rv_svc_upsert_outcome(rv_ctx *c, rv_record *r, rv_upsert_outcome *out, rv_err *err)
+{
     int xi = rv_entity_extid_field(r->ent);
     int64_t id = 0;
     rv_status st = RV_ENOTFOUND;
@@ -478,17 +487,17 @@ rv_status rv_svc_upsert(rv_ctx *c, rv_record *r, bool *created, rv_err *err)
                 return st;
             if (cacheable)
                 rv_map_put(c->refcache, key, (size_t)klen, r->id);
-            if (created)
-                *created = true;
+            *out = RV_UPSERT_CREATED;
             return RV_OK;
         }
         r->id = id;
-        if (created)
-            *created = false;
-        return rv_svc_update(c, r, NULL, err);
+        update_args a = {r, NULL, false};
+        if ((st = rv_svc_tx(c, update_tx, &a, err)))
+            return st;
+        *out = a.changed ? RV_UPSERT_UPDATED : RV_UPSERT_UNCHANGED;
+        return RV_OK;
     }
-    if (created)
-        *created = true;
+    *out = RV_UPSERT_CREATED;
     return rv_svc_create(c, r, err);
 }
 

@@ -8,7 +8,8 @@
  *  - Entering a stage requires the fields listed in the stage's
  *    exit_criteria ("amount,close_date"); a stage change that misses them
  *    is refused with an error naming every missing field.
- *  - Entering a won or lost stage sets closed_at (kept if given); moving
+ *  - Entering a won or lost stage sets closed_at (kept if given; a deal
+ *    created already closed takes midnight UTC of its close date); moving
  *    back to an open stage clears it.  Won deals are forecast "closed".
  *  - Every stage change appends a stage_history row with the from and to
  *    stages, when, who, and the amount, close date and forecast category at
@@ -183,8 +184,13 @@ static rv_status check(rv_ctx *c, const rv_record *old, rv_record *r, rv_err *er
             r->v[F.fc] = stage.v[F.st_fc];
         if (!pr_given && stage.v[F.st_prob].state == RV_V_SET)
             r->v[F.prob] = stage.v[F.st_prob];
+        /* a deal created already closed (an import of history) closed on
+         * its close date, not at the moment it was imported */
         if (closed && r->v[F.closed_at].state != RV_V_SET)
-            r->v[F.closed_at] = (rv_val){.i = rv_now_ms(), .state = RV_V_SET};
+            r->v[F.closed_at] = (rv_val){.i = !old && r->v[F.close_date].state == RV_V_SET
+                                                  ? r->v[F.close_date].i * 86400000LL
+                                                  : rv_now_ms(),
+                                         .state = RV_V_SET};
         if (!closed && old)
             r->v[F.closed_at] = (rv_val){.state = RV_V_NULL};
     }

@@ -51,6 +51,11 @@ rv_status rv_svc_update(rv_ctx *c, const rv_record *changes, rv_record *out, rv_
 /* Create, or update the record with the same external_id (imports).
  * *created tells which; an update that changes nothing writes nothing. */
 rv_status rv_svc_upsert(rv_ctx *c, rv_record *r, bool *created, rv_err *err);
+
+typedef enum { RV_UPSERT_CREATED = 1, RV_UPSERT_UPDATED, RV_UPSERT_UNCHANGED } rv_upsert_outcome;
+/* As rv_svc_upsert(), telling also whether an update changed anything
+ * (RV_UPSERT_UNCHANGED: nothing was written, updated_at included). */
+rv_status rv_svc_upsert_outcome(rv_ctx *c, rv_record *r, rv_upsert_outcome *out, rv_err *err);
 /* Refused with RV_ECONFLICT when other records still refer to it. */
 rv_status rv_svc_delete(rv_ctx *c, const rv_entity *e, int64_t id, rv_err *err);
 rv_status rv_svc_get(rv_ctx *c, const rv_entity *e, int64_t id, rv_record *out, rv_err *err);

@@ -141,6 +141,20 @@ static void stage_change_history_and_exit_criteria(void **state)
     rv_now_set(0);
 }
 
+static void created_closed_takes_close_date(void **state)
+{
+    tu_env *t = *state;
+    rv_now_set(1800000000000LL);
+    tu_create(t, "deals", "{\"name\":\"Old win\",\"stage_id\":\"Won\",\"close_date\":\"2017-03-01\"}");
+    tu_create(t, "deals", "{\"name\":\"Undated\",\"stage_id\":\"Lost\"}");
+    rv_now_set(0);
+    /* 2017-03-01 is day 17226 */
+    assert_int_equal(tu_sql_int(t, "SELECT closed_at FROM deals WHERE name='Old win'"),
+                     17226LL * 86400000LL);
+    assert_int_equal(tu_sql_int(t, "SELECT closed_at FROM deals WHERE name='Undated'"),
+                     1800000000000LL);
+}
+
 static void update_without_change_writes_nothing(void **state)
 {
     tu_env *t = *state;
@@ -314,6 +328,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(references_by_external_id_and_name, setup, teardown),
         cmocka_unit_test_setup_teardown(required_and_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(stage_change_history_and_exit_criteria, setup, teardown),
+        cmocka_unit_test_setup_teardown(created_closed_takes_close_date, setup, teardown),
         cmocka_unit_test_setup_teardown(update_without_change_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_refused_while_referenced, setup, teardown),
         cmocka_unit_test_setup_teardown(unique_conflict, setup, teardown),
