@@ -11,13 +11,13 @@
 # the binary, the tests, the benchmarks and the fuzzers link against.
 
 CC       ?= cc
-PKGS     := sqlite3 libmicrohttpd jansson libpq
+PKGS     := sqlite3 libmicrohttpd jansson libpq libsodium
 WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter -Wno-format-truncation -Werror
 CSTD     := -std=c17 -D_GNU_SOURCE
 INC      := -Isrc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lmicrohttpd -ljansson -lpq)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lmicrohttpd -ljansson -lpq -lsodium)
 LIBS     := $(PKG_LIBS) -lcsv -lm -lpthread
 
 OPT_release := -O2 -g
@@ -106,4 +106,4 @@ format:
 clean:
 	rm -rf build revos
 
--include $(LIB_OBJ:.o=.d) $(B)/src/cli/main.d
+-include $(LIB_OBJ:.o=.d) $(B)/src/cli/main.d $(TEST_SUP_OBJ:.o=.d) $(TEST_BIN:=.d) $(BENCH_BIN:=.d)

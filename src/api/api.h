@@ -25,6 +25,17 @@
  * Errors are {"error":{"code":"<rv_status_name>","message":"...",
  * "field":"..."|null}} with rv_status_http(code) as the HTTP status.
  *
+ * Authentication (docs/access.md): every route except those flagged
+ * RV_ROUTE_PUBLIC (/healthz, the login page and POST /login) needs
+ * "Authorization: Bearer <API token>" or the session cookie rv_session
+ * set by POST /login; without either the answer is 401 with
+ * "WWW-Authenticate: Bearer".  A request authenticated by the cookie that
+ * changes something (POST, PATCH, DELETE) must also send the session's
+ * CSRF token, in the X-CSRF-Token header or a csrf_token form field (the
+ * login answer and the readable cookie rv_csrf carry it); otherwise 403.
+ * The user's role and token scope then decide, in the service layer, what
+ * the request may see and change.
+ *
  * Threading: each worker thread of the pool opens its own rv_store (one
  * SQLite connection) on its first request and keeps it until
  * rv_api_stop(), so readers never wait on each other; writers are
@@ -85,10 +96,14 @@ typedef enum rv_api_shape {
     RV_SHAPE_RECORD, /* one record of the route's entity (all required fields) */
     RV_SHAPE_PATCH,  /* some fields of the route's entity */
     RV_SHAPE_LIST,   /* {"data":[records],"next_cursor":"..."|null} */
+    RV_SHAPE_LOGIN,  /* request {email,password} (JSON or form); response {user,csrf_token} */
 } rv_api_shape;
 
 enum {
     RV_ROUTE_LIST_QUERY = 1u << 0, /* takes filter, sort, limit, cursor, FIELD=value */
+    RV_ROUTE_PUBLIC = 1u << 1,     /* answered without a session or token */
+    RV_ROUTE_FORM = 1u << 2,       /* body may also be application/x-www-form-urlencoded */
+    RV_ROUTE_PAGE = 1u << 3,       /* a page for people: unauthenticated -> 303 to /login */
 };
 
 /* A request as handlers see it (api_internal.h). */

@@ -33,6 +33,12 @@ struct rv_api_req {
     json_t *body; /* parsed JSON body (req shape RECORD/PATCH) */
     rv_arena arena;
     rv_ctx ctx; /* service context on this thread's store */
+    rv_principal who; /* the signed-in user (ctx.who points here) */
+    /* request headers the dispatcher needs (arena copies, or NULL) */
+    const char *h_auth, *h_cookie, *h_csrf;
+    bool form;           /* the body was a form, not JSON */
+    const char *session; /* the rv_session cookie's value, or NULL */
+    const char *set_cookie[2]; /* Set-Cookie headers of the response */
     /* output */
     int status;
     rv_buf out;

@@ -256,7 +256,7 @@ static void entity_schema(rv_jsonw *w, const rv_entity *e, bool update)
         rv_jsonw_arr_begin(w);
         rv_jsonw_str(w, "id");
         for (int i = 0; i < e->nfields; i++)
-            if (e->fields[i].flags & RV_F_REQUIRED)
+            if ((e->fields[i].flags & RV_F_REQUIRED) && !(e->fields[i].flags & RV_F_SECRET))
                 rv_jsonw_str(w, e->fields[i].name);
         rv_jsonw_str(w, "created_at");
         rv_jsonw_str(w, "updated_at");
@@ -268,7 +268,7 @@ static void entity_schema(rv_jsonw *w, const rv_entity *e, bool update)
         system_prop(w, "id", false);
     for (int i = 0; i < e->nfields; i++) {
         const rv_field *f = &e->fields[i];
-        if (update && (f->flags & RV_F_SYSTEM))
+        if ((update && (f->flags & RV_F_SYSTEM)) || (f->flags & RV_F_SECRET))
             continue;
         rv_jsonw_key(w, f->name);
         field_schema(w, f);
@@ -344,6 +344,12 @@ static const char *status_text(int status)
         return "Deleted";
     case 400:
         return "Invalid request: a bad field value, unknown field, malformed JSON or invalid UTF-8";
+    case 303:
+        return "Redirect";
+    case 401:
+        return "No valid session or API token (see WWW-Authenticate)";
+    case 403:
+        return "The user's role, the token's scope or a missing CSRF token forbids it";
     case 404:
         return "No such record";
     case 405:
@@ -358,6 +364,8 @@ static const char *status_text(int status)
         return "A reference that does not exist, or a rule of the entity refused the change";
     case 500:
         return "Internal or database error";
+    case 429:
+        return "Too many failed sign-ins: the account is locked for a while";
     case 503:
         return "Database busy; retry";
     }
@@ -418,7 +426,7 @@ static void list_params(rv_jsonw *w, const rv_entity *e)
         snprintf(b, sizeof b, "%sid", pre);
         rv_jsonw_str(w, b);
         for (int i = 0; i < e->nfields; i++) {
-            if (e->fields[i].type == RV_FT_JSON)
+            if (e->fields[i].type == RV_FT_JSON || (e->fields[i].flags & RV_F_SECRET))
                 continue;
             snprintf(b, sizeof b, "%s%s", pre, e->fields[i].name);
             rv_jsonw_str(w, b);
@@ -451,7 +459,7 @@ static void list_params(rv_jsonw *w, const rv_entity *e)
     /* FIELD=value shorthand */
     for (int i = 0; i < e->nfields; i++) {
         const rv_field *f = &e->fields[i];
-        if (f->type == RV_FT_JSON)
+        if (f->type == RV_FT_JSON || (f->flags & RV_F_SECRET))
             continue;
         char doc[160];
         snprintf(doc, sizeof doc, "shorthand for filter=%s=value", f->name);
@@ -560,6 +568,25 @@ static void response_body(rv_jsonw *w, const rv_route *r)
         rv_jsonw_obj_end(w);
         json_content_end(w);
         break;
+    case RV_SHAPE_LOGIN:
+        json_content_begin(w);
+        rv_jsonw_obj_begin(w);
+        kv_str(w, "type", "object");
+        rv_jsonw_key(w, "properties");
+        rv_jsonw_obj_begin(w);
+        rv_jsonw_key(w, "user");
+        rv_jsonw_obj_begin(w);
+        kv_str(w, "type", "string");
+        rv_jsonw_obj_end(w);
+        rv_jsonw_key(w, "csrf_token");
+        rv_jsonw_obj_begin(w);
+        kv_str(w, "type", "string");
+        kv_str(w, "description", "send as X-CSRF-Token with cookie-authenticated writes");
+        rv_jsonw_obj_end(w);
+        rv_jsonw_obj_end(w);
+        rv_jsonw_obj_end(w);
+        json_content_end(w);
+        break;
     case RV_SHAPE_NONE:
         break;
     }
@@ -587,6 +614,33 @@ static void operation(rv_jsonw *w, const rv_route *r)
     if ((r->flags & RV_ROUTE_LIST_QUERY) && r->ent)
         list_params(w, r->ent);
     rv_jsonw_arr_end(w);
+    if (r->req == RV_SHAPE_LOGIN) {
+        rv_jsonw_key(w, "requestBody");
+        rv_jsonw_obj_begin(w);
+        kv_bool(w, "required", true);
+        json_content_begin(w);
+        rv_jsonw_obj_begin(w);
+        kv_str(w, "type", "object");
+        rv_jsonw_key(w, "required");
+        rv_jsonw_arr_begin(w);
+        rv_jsonw_str(w, "email");
+        rv_jsonw_str(w, "password");
+        rv_jsonw_arr_end(w);
+        rv_jsonw_key(w, "properties");
+        rv_jsonw_obj_begin(w);
+        rv_jsonw_key(w, "email");
+        rv_jsonw_obj_begin(w);
+        kv_str(w, "type", "string");
+        rv_jsonw_obj_end(w);
+        rv_jsonw_key(w, "password");
+        rv_jsonw_obj_begin(w);
+        kv_str(w, "type", "string");
+        rv_jsonw_obj_end(w);
+        rv_jsonw_obj_end(w);
+        rv_jsonw_obj_end(w);
+        json_content_end(w);
+        rv_jsonw_obj_end(w);
+    }
     if ((r->req == RV_SHAPE_RECORD || r->req == RV_SHAPE_PATCH) && r->ent) {
         rv_jsonw_key(w, "requestBody");
         rv_jsonw_obj_begin(w);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "service/auth.h"
 
 /* --- handlers -------------------------------------------------------------- */
 
@@ -69,6 +70,10 @@ static rv_status h_home(rv_api_req *rq, rv_err *err)
                    "<tr><th align=left>records</th><th></th></tr>");
     for (int k = 0; rv_entities[k]; k++) {
         const rv_entity *e = rv_entities[k];
+        if (rq->ctx.who && (!strcmp(rv_access_scope(e, rq->ctx.who->role, false), "none") ||
+                            (!strcmp(e->name, "audit_log") && rq->ctx.who->scope != RV_TOKEN_NONE &&
+                             rq->ctx.who->scope != RV_TOKEN_ADMIN)))
+            continue; /* not theirs to see, not even as a count */
         rv_list_req req = {.ent = e};
         int64_t n = 0;
         rv_status st = rv_svc_count(&rq->ctx, &req, &n, err);
@@ -78,6 +83,73 @@ static rv_status h_home(rv_api_req *rq, rv_err *err)
                       e->name, e->name, (long long)n);
     }
     rv_buf_puts(b, "</table><p><a href=\"/healthz\">/healthz</a></p></body></html>\n");
+    return RV_OK;
+}
+
+/* GET /login: the sign-in form (posts a form to POST /login). */
+static rv_status h_login_page(rv_api_req *rq, rv_err *err)
+{
+    (void)err;
+    rq->content_type = "text/html; charset=utf-8";
+    rv_buf_puts(&rq->out,
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<title>Sign in - revos</title><style>body{font:15px/1.5 system-ui,sans-serif;"
+                "margin:4rem auto;max-width:22rem;color:#1d2330}label{display:block;margin:.6rem 0}"
+                "input{width:100%;padding:.4rem;font:inherit}button{margin-top:.8rem;padding:.4rem "
+                "1.2rem;font:inherit}</style></head><body><h1>revos</h1>"
+                "<form method=\"post\" action=\"/login\">"
+                "<label>Email <input name=\"email\" type=\"email\" autocomplete=\"username\" "
+                "required autofocus></label>"
+                "<label>Password <input name=\"password\" type=\"password\" "
+                "autocomplete=\"current-password\" required></label>"
+                "<button type=\"submit\">Sign in</button></form></body></html>\n");
+    return RV_OK;
+}
+
+static const char *body_str(rv_api_req *rq, const char *key)
+{
+    json_t *v = json_object_get(rq->body, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* POST /login {email, password} (JSON or form): a session cookie. */
+static rv_status h_login(rv_api_req *rq, rv_err *err)
+{
+    char token[RV_TOKEN_TEXT], csrf[RV_TOKEN_TEXT];
+    const char *email = body_str(rq, "email"), *pw = body_str(rq, "password");
+    rv_status st = rv_auth_login(&rq->ctx, email, pw, token, csrf, err);
+    if (st)
+        return st;
+    long max_age = (long)(RV_SESSION_TTL_MS / 1000);
+    rq->set_cookie[0] = rv_arena_printf(&rq->arena,
+                                        "rv_session=%s; Path=/; HttpOnly; SameSite=Strict; "
+                                        "Max-Age=%ld",
+                                        token, max_age);
+    rq->set_cookie[1] = rv_arena_printf(&rq->arena, "rv_csrf=%s; Path=/; SameSite=Strict; Max-Age=%ld",
+                                        csrf, max_age);
+    if (rq->form) { /* a browser: on to the front page */
+        rq->status = 303;
+        rq->location = "/";
+        rq->content_type = "text/html; charset=utf-8";
+        return RV_OK;
+    }
+    rv_jsonw_obj_begin(&rq->w);
+    rv_jsonw_key(&rq->w, "user");
+    rv_jsonw_str(&rq->w, email);
+    rv_jsonw_key(&rq->w, "csrf_token");
+    rv_jsonw_str(&rq->w, csrf);
+    rv_jsonw_obj_end(&rq->w);
+    return RV_OK;
+}
+
+/* POST /logout: end the session (cookie) and clear the cookies. */
+static rv_status h_logout(rv_api_req *rq, rv_err *err)
+{
+    rv_status st = rq->session ? rv_auth_logout(&rq->ctx, rq->session, err) : RV_OK;
+    if (st)
+        return st;
+    rq->set_cookie[0] = "rv_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
+    rq->set_cookie[1] = "rv_csrf=; Path=/; SameSite=Strict; Max-Age=0";
     return RV_OK;
 }
 
@@ -213,19 +285,29 @@ static rv_status h_delete(rv_api_req *rq, rv_err *err)
 /* --- the table ----------------------------------------------------------- */
 
 static const int e_none[] = {500, 0};
-static const int e_list[] = {400, 422, 500, 0};
-static const int e_get[] = {400, 404, 500, 0};
-static const int e_create[] = {400, 409, 413, 415, 422, 500, 503, 0};
-static const int e_update[] = {400, 404, 409, 413, 415, 422, 500, 503, 0};
-static const int e_delete[] = {400, 404, 409, 500, 503, 0};
+static const int e_auth[] = {401, 500, 0};
+static const int e_login[] = {400, 401, 415, 429, 500, 0};
+static const int e_logout[] = {401, 403, 500, 0};
+static const int e_list[] = {400, 401, 403, 422, 500, 0};
+static const int e_get[] = {400, 401, 403, 404, 500, 0};
+static const int e_create[] = {400, 401, 403, 409, 413, 415, 422, 500, 503, 0};
+static const int e_update[] = {400, 401, 403, 404, 409, 413, 415, 422, 500, 503, 0};
+static const int e_delete[] = {400, 401, 403, 404, 409, 500, 503, 0};
 
 static const rv_route fixed[] = {
     {"GET", "/", h_home, NULL, "home", "Front page: record counts and links", RV_SHAPE_NONE,
-     RV_SHAPE_HTML, 200, e_none, 0},
+     RV_SHAPE_HTML, 200, e_none, RV_ROUTE_PAGE},
     {"GET", "/healthz", h_health, NULL, "health", "Liveness check", RV_SHAPE_NONE, RV_SHAPE_HEALTH,
-     200, e_none, 0},
+     200, e_none, RV_ROUTE_PUBLIC},
     {"GET", "/api/v1/openapi.json", h_openapi, NULL, "openapi",
-     "This API described as an OpenAPI 3.0 document", RV_SHAPE_NONE, RV_SHAPE_DOC, 200, e_none, 0},
+     "This API described as an OpenAPI 3.0 document", RV_SHAPE_NONE, RV_SHAPE_DOC, 200, e_auth, 0},
+    {"GET", "/login", h_login_page, NULL, "loginPage", "The sign-in page", RV_SHAPE_NONE,
+     RV_SHAPE_HTML, 200, e_none, RV_ROUTE_PUBLIC},
+    {"POST", "/login", h_login, NULL, "login",
+     "Sign in with email and password: sets the session cookie (HttpOnly, SameSite=Strict)",
+     RV_SHAPE_LOGIN, RV_SHAPE_LOGIN, 200, e_login, RV_ROUTE_PUBLIC | RV_ROUTE_FORM},
+    {"POST", "/logout", h_logout, NULL, "logout", "End the session and clear its cookies",
+     RV_SHAPE_NONE, RV_SHAPE_NONE, 204, e_logout, RV_ROUTE_FORM},
 };
 
 /* Entity routes, under /api/v1/{entity name}.  `skip` lists the entity

@@ -39,6 +39,7 @@
  */
 #include <errno.h>
 #include <microhttpd.h>
+#include <sodium.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -50,6 +51,7 @@
 #include <unistd.h>
 
 #include "api/api_internal.h"
+#include "service/auth.h"
 
 #define OUT_LIMIT ((size_t)256 << 20) /* a 1000-record page is far below this */
 
@@ -204,6 +206,12 @@ static enum MHD_Result respond(struct MHD_Connection *conn, conn_req *cr)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, rq->location);
     if (rq->status == 405 && cr->allow[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, cr->allow);
+    if (rq->status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"revos\"");
+    for (int i = 0; i < 2; i++)
+        if (rq->set_cookie[i])
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rq->set_cookie[i]);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
     enum MHD_Result r = MHD_queue_response(conn, (unsigned)rq->status, resp);
     MHD_destroy_response(resp);
     cr->answered = true;
@@ -245,6 +253,51 @@ static size_t utf8_bad_at(const unsigned char *p, size_t len)
     return len;
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Percent-decode s[0..n) ('+' is a space) into the arena. */
+static char *form_decode(rv_arena *a, const char *s, size_t n)
+{
+    char *out = rv_arena_alloc(a, n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+')
+            out[o++] = ' ';
+        else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else
+            out[o++] = s[i];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* An application/x-www-form-urlencoded body as a JSON object of strings. */
+static json_t *form_to_json(rv_arena *a, const char *s, size_t n)
+{
+    json_t *obj = json_object();
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && s[j] != '&')
+            j++;
+        const char *eq = memchr(s + i, '=', j - i);
+        if (j > i) {
+            size_t kl = eq ? (size_t)(eq - (s + i)) : j - i;
+            char *k = form_decode(a, s + i, kl);
+            const char *v = eq ? form_decode(a, eq + 1, (size_t)(s + j - eq - 1)) : "";
+            json_object_set_new(obj, k, json_string(v));
+        }
+        i = j + 1;
+    }
+    return obj;
+}
+
 static rv_status parse_body(conn_req *cr, rv_err *err)
 {
     const char *s = cr->body.data;
@@ -255,6 +308,10 @@ static rv_status parse_body(conn_req *cr, rv_err *err)
     if (bad < n)
         return rv_err_set(err, RV_EINVAL, NULL, "request body is not valid UTF-8 (byte %zu)",
                           bad + 1);
+    if (cr->rq.form) {
+        cr->rq.body = form_to_json(&cr->rq.arena, s, n);
+        return RV_OK;
+    }
     json_error_t je;
     cr->rq.body = json_loadb(s, n, JSON_REJECT_DUPLICATES, &je);
     if (!cr->rq.body)
@@ -330,6 +387,73 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
+/* The value of cookie name in a Cookie header, into the arena; NULL if absent. */
+static const char *cookie_value(rv_arena *a, const char *header, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = header; p && *p;) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > nl && !strncmp(p, name, nl) && p[nl] == '=')
+            return rv_arena_strndup(a, p + nl + 1, len - nl - 1);
+        p = end;
+    }
+    return NULL;
+}
+
+/* Who is asking: a Bearer token, or the session cookie.  RV_EUNAUTH
+ * (401, with WWW-Authenticate) when neither is there or valid. */
+static rv_status authenticate(rv_api_req *rq, rv_err *err)
+{
+    rv_status st;
+    if (rq->h_auth) {
+        const char *h = rq->h_auth;
+        if (strncasecmp(h, "Bearer ", 7) != 0)
+            return rv_err_set(err, RV_EUNAUTH, NULL,
+                              "Authorization must be 'Bearer <token>' (see revos tokens create)");
+        h += 7;
+        while (*h == ' ')
+            h++;
+        st = rv_auth_bearer(&rq->ctx, h, &rq->who, err);
+    } else if (rq->h_cookie && (rq->session = cookie_value(&rq->arena, rq->h_cookie, "rv_session"))) {
+        st = rv_auth_session(&rq->ctx, rq->session, &rq->who, err);
+    } else {
+        return rv_err_set(err, RV_EUNAUTH, NULL,
+                          "sign in first: send 'Authorization: Bearer <token>' or the session "
+                          "cookie from POST /login");
+    }
+    if (st)
+        return st;
+    rq->ctx.who = &rq->who;
+    rq->ctx.actor_id = rq->who.user_id;
+    return RV_OK;
+}
+
+/* A cookie-authenticated request that changes something must carry the
+ * session's CSRF token (header X-CSRF-Token or form field csrf_token). */
+static rv_status check_csrf(rv_api_req *rq, rv_err *err)
+{
+    if (!rq->session || !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD"))
+        return RV_OK;
+    const char *got = rq->h_csrf;
+    if (!got && rq->form && rq->body) {
+        json_t *v = json_object_get(rq->body, "csrf_token");
+        got = json_is_string(v) ? json_string_value(v) : NULL;
+    }
+    char want[RV_TOKEN_TEXT];
+    rv_auth_csrf(rq->session, want);
+    if (!got || strlen(got) != strlen(want) || sodium_memcmp(got, want, strlen(want)) != 0)
+        return rv_err_set(err, RV_EFORBIDDEN, NULL,
+                          "%s %s with a session cookie needs the CSRF token (header "
+                          "X-CSRF-Token or form field csrf_token)",
+                          rq->method, rq->path);
+    if (rq->form && rq->body)
+        json_object_del(rq->body, "csrf_token");
+    return RV_OK;
+}
+
 static void dispatch(conn_req *cr)
 {
     rv_api_req *rq = &cr->rq;
@@ -359,13 +483,27 @@ static void dispatch(conn_req *cr)
         rv_store *s = thread_store(srv, &err);
         if (!s)
             st = err.code ? err.code : RV_EINTERNAL;
-        if (!st && rq->route->req != RV_SHAPE_NONE)
-            st = parse_body(cr, &err);
         if (!st) {
             rv_ctx_init(&rq->ctx, s, &rq->arena);
             rq->ctx.currency = srv->currency;
+            if (!(rq->route->flags & RV_ROUTE_PUBLIC))
+                st = authenticate(rq, &err);
+        }
+        if (!st && rq->route->req != RV_SHAPE_NONE)
+            st = parse_body(cr, &err);
+        if (!st && !(rq->route->flags & RV_ROUTE_PUBLIC))
+            st = check_csrf(rq, &err);
+        if (!st) {
             rq->status = rq->route->status;
             st = rq->route->fn(rq, &err);
+        }
+        if (st == RV_EUNAUTH && (rq->route->flags & RV_ROUTE_PAGE)) {
+            /* a person at a browser: to the login page */
+            rv_buf_reset(&rq->out);
+            rq->status = 303;
+            rq->location = "/login";
+            rq->content_type = "text/html; charset=utf-8";
+            return;
         }
     }
     if (st) {
@@ -400,7 +538,10 @@ static enum MHD_Result check_body_headers(struct MHD_Connection *conn, conn_req 
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
     unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
-    if (!is_json_type(ct)) {
+    if ((cr->rq.route->flags & RV_ROUTE_FORM) && ct &&
+        !strncasecmp(ct, "application/x-www-form-urlencoded", 33))
+        cr->rq.form = true;
+    if (!is_json_type(ct) && !cr->rq.form) {
         if (ct)
             rv_err_set(err, RV_EMEDIA, NULL, "Content-Type must be application/json, got '%s'",
                        rv_err_quote(q, sizeof q, ct, strlen(ct)));
@@ -451,6 +592,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (rq->route) {
             match(rq->route->path, rq->path, rq);
             MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, cr);
+            const char *h;
+            if ((h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_AUTHORIZATION)))
+                rq->h_auth = rv_arena_strdup(&rq->arena, h);
+            if ((h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE)))
+                rq->h_cookie = rv_arena_strdup(&rq->arena, h);
+            if ((h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token")))
+                rq->h_csrf = rv_arena_strdup(&rq->arena, h);
         }
         if (rq->route && rq->route->req != RV_SHAPE_NONE)
             return check_body_headers(conn, cr);

@@ -71,6 +71,12 @@ int rv_cli_open(rv_cli *c, bool create)
     if (rv_store_open(&c->store, c->db_path, create ? RV_STORE_CREATE : 0, &err))
         return rv_cli_fail(c, &err);
     rv_ctx_init(&c->ctx, c->store, &c->arena);
+    if (c->as_email) {
+        if (rv_principal_load_email(&c->ctx, c->as_email, &c->who, &err))
+            return rv_cli_fail(c, &err);
+        c->ctx.who = &c->who;
+        c->ctx.actor_id = c->who.user_id;
+    }
     return 0;
 }
 
@@ -101,6 +107,7 @@ struct rv_cli_out {
     const rv_entity *e;
     int cols[RV_MAX_FIELDS + 3]; /* field indexes; RV_COL_ID etc. */
     int ncols;
+    bool all;     /* every field (JSON: the record's own encoding) */
     rv_buf buf;   /* JSON and CSV stream through it */
     rv_jsonw jw;
     /* table: buffered cells */
@@ -139,6 +146,8 @@ rv_cli_out *rv_cli_out_begin(rv_cli *c, const rv_entity *e, const char *fields)
             char name[64];
             snprintf(name, sizeof name, "%.*s", (int)n, p);
             int fi = rv_field_index(e, name);
+            if (fi >= 0 && (e->fields[fi].flags & RV_F_SECRET))
+                fi = -1;
             if (!strcmp(name, "id"))
                 fi = RV_COL_ID;
             else if (!strcmp(name, "created_at"))
@@ -160,8 +169,11 @@ rv_cli_out *rv_cli_out_begin(rv_cli *c, const rv_entity *e, const char *fields)
             /* the table leaves out long text and JSON; CSV and JSON keep all */
             if (c->out == RV_OUT_TABLE && (f->type == RV_FT_JSON || f->max_len > 255))
                 continue;
+            if (f->flags & RV_F_SECRET)
+                continue;
             o->cols[o->ncols++] = i;
         }
+        o->all = true;
         if (c->out != RV_OUT_TABLE) {
             o->cols[o->ncols++] = RV_COL_CREATED;
             o->cols[o->ncols++] = RV_COL_UPDATED;
@@ -195,7 +207,7 @@ void rv_cli_out_row(rv_cli_out *o, const rv_record *r)
     char tmp[64];
     o->rows++;
     if (o->c->out == RV_OUT_JSON) {
-        if (o->ncols == o->e->nfields + 3) {
+        if (o->all) {
             rv_record_to_json(r, &o->jw);
         } else {
             rv_jsonw_obj_begin(&o->jw);
@@ -355,10 +367,12 @@ void rv_cli_print_record(rv_cli *c, const rv_record *r)
     char tmp[64];
     size_t w = 10;
     for (int i = 0; i < r->ent->nfields; i++)
-        if (strlen(r->ent->fields[i].name) > w)
+        if (!(r->ent->fields[i].flags & RV_F_SECRET) && strlen(r->ent->fields[i].name) > w)
             w = strlen(r->ent->fields[i].name);
     printf("%-*s  %lld\n", (int)w, "id", (long long)r->id);
     for (int i = 0; i < r->ent->nfields; i++) {
+        if (r->ent->fields[i].flags & RV_F_SECRET)
+            continue;
         const char *t = rv_record_text(r, i, tmp, sizeof tmp);
         printf("%-*s  %s\n", (int)w, r->ent->fields[i].name, t ? t : "");
     }

@@ -3,7 +3,8 @@
  *
  * `revos <noun> <verb> [args] [--option value ...]`.  Global options may
  * stand anywhere: --db PATH (or REVOS_DB; default ./revos.db), --json,
- * --csv.  Options take a value ("--limit 10" or "--limit=10") unless they
+ * --csv, --as EMAIL (run with that user's access instead of the full
+ * rights of whoever can read the database file).  Options take a value ("--limit 10" or "--limit=10") unless they
  * are listed as flags in main.c.  Every command reads its options through
  * rv_cli_opt/rv_cli_flag and then calls rv_cli_check_opts, which refuses any
  * option the command did not ask for, before it changes anything.
@@ -41,6 +42,8 @@ typedef struct rv_cli {
         bool used;
     } opts[RV_CLI_MAX_OPTS];
     const char *db_path;
+    const char *as_email; /* --as EMAIL: run with that user's access */
+    rv_principal who;     /* loaded by rv_cli_open when as_email is set */
     const char *usage; /* of the running command */
     rv_out_fmt out;
     bool tty; /* stdout is a terminal */
@@ -103,5 +106,9 @@ int rv_cmd_gen(rv_cli *c);
 int rv_cmd_serve(rv_cli *c);
 int rv_cmd_import(rv_cli *c);
 int rv_cmd_export(rv_cli *c);
+int rv_cmd_users(rv_cli *c);
+int rv_cmd_tokens(rv_cli *c);
+int rv_cmd_audit(rv_cli *c);
+int rv_cmd_migrate(rv_cli *c);
 
 #endif

@@ -7,9 +7,11 @@
 
 #include "cli/cli.h"
 #include "core/jsonw.h"
+#include "service/auth.h"
 
 int rv_cmd_init(rv_cli *c)
 {
+    const char *admin = rv_cli_opt(c, "admin-email");
     int rc = rv_cli_check_opts(c);
     if (rc)
         return rc;
@@ -19,6 +21,17 @@ int rv_cmd_init(rv_cli *c)
         return rc;
     fprintf(stderr, "revos: database '%s' ready (schema version %d)\n", c->db_path,
             rv_store_schema_version(c->store));
+    /* the first admin, when there is none: its password is shown once */
+    char pw[RV_TOKEN_TEXT];
+    bool created;
+    rv_err err;
+    if (rv_users_first_admin(&c->ctx, admin, pw, &created, &err))
+        return rv_cli_fail(c, &err);
+    if (created) {
+        printf("admin: %s\npassword: %s\n", admin ? admin : "admin@revos.local", pw);
+        fprintf(stderr, "revos: first admin created; the password is shown only this once "
+                        "(change it with 'revos users passwd EMAIL --password-stdin')\n");
+    }
     return 0;
 }
 

@@ -15,8 +15,9 @@
 #define REVOS_VERSION "0.1.0"
 
 static const rv_cli_cmd commands[] = {
-    {"init", NULL, rv_cmd_init, "revos init [--db PATH]",
-     "create a database (schema migrations are applied on every open)"},
+    {"init", NULL, rv_cmd_init, "revos init [--db PATH] [--admin-email EMAIL]",
+     "create a database (schema migrations are applied on every open) and its first admin, "
+     "whose generated password is printed once"},
     {"schema", NULL, rv_cmd_schema, "revos schema [ENTITY] [--json]",
      "list entities, or the fields of one entity"},
     {NULL, "list", rv_cmd_list,
@@ -37,6 +38,20 @@ static const rv_cli_cmd commands[] = {
      "write every record of an entity to stdout"},
     {"gen", NULL, rv_cmd_gen, "revos gen [--accounts N] [--deals N] [--leads N] [--seed S]",
      "fill the database with realistic generated data (deterministic per seed)"},
+    {"migrate", NULL, rv_cmd_migrate, "revos migrate --from sqlite:PATH|PATH|URL --to URL|sqlite:PATH",
+     "copy a whole database to an empty one (ids kept), check counts and sums, all or nothing"},
+    {"users", NULL, rv_cmd_users,
+     "revos users create --email E --name N --role R [--password-stdin] | users passwd EMAIL "
+     "[--password-stdin] | users disable EMAIL | users list|get|update|count ...",
+     "manage users and their passwords (argon2id); create and passwd read the password from "
+     "stdin"},
+    {"tokens", NULL, rv_cmd_tokens,
+     "revos tokens create --user EMAIL --name N --scope read|write|admin | tokens list | tokens "
+     "revoke ID",
+     "API tokens: shown once at creation, stored hashed"},
+    {"audit", NULL, rv_cmd_audit,
+     "revos audit [--filter F]... [--sort [-]FIELD] [--limit N] [--cursor C] [--fields A,B]",
+     "the audit log: every write and every refused access"},
     {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES]",
      "serve the JSON API and the dashboard"},
 };
@@ -44,7 +59,7 @@ static const rv_cli_cmd commands[] = {
 /* Options that take no value. */
 static const char *const flags[] = {"json", "csv", "help", "version", "desc", "quiet", "yes",
                                     "progress", "no-progress", "pretty", "dry-run",
-                                    "ignore-unknown", "history-supplied", NULL};
+                                    "ignore-unknown", "history-supplied", "password-stdin", NULL};
 
 static bool is_flag(const char *name)
 {
@@ -66,7 +81,8 @@ static void print_help(FILE *f)
     fprintf(f, "\n\nglobal options:\n  --db PATH   database file (default $REVOS_DB or ./revos.db), or a\n"
                "              postgres://... URL\n"
                "  --database-url URL  PostgreSQL database (default $REVOS_DATABASE_URL)\n"
-               "  --json      JSON output      --csv   CSV output\n");
+               "  --json      JSON output      --csv   CSV output\n"
+               "  --as USER   run with that user's access (email, or full name)\n");
 }
 
 int main(int argc, char **argv)
@@ -85,6 +101,7 @@ int main(int argc, char **argv)
         if (a[0] == '-' && a[1] == '-' && a[2]) {
             if (c.nopts >= RV_CLI_MAX_OPTS) {
                 fprintf(stderr, "revos: error: too many options\n");
+                free(pos);
                 return 2;
             }
             char *name = a + 2, *eq = strchr(name, '=');
@@ -95,6 +112,7 @@ int main(int argc, char **argv)
             } else if (!is_flag(name)) {
                 if (i + 1 >= argc) {
                     fprintf(stderr, "revos: error: option --%s needs a value\n", name);
+                    free(pos);
                     return 2;
                 }
                 value = argv[++i];
@@ -132,6 +150,7 @@ int main(int argc, char **argv)
         c.db_path = getenv("REVOS_DB");
     if (!c.db_path || !c.db_path[0])
         c.db_path = "revos.db";
+    c.as_email = rv_cli_opt(&c, "as");
     if (rv_cli_flag(&c, "json"))
         c.out = RV_OUT_JSON;
     if (rv_cli_flag(&c, "csv"))

@@ -38,6 +38,8 @@ static const char *const sub_status[] = {"active", "canceled", "paused", NULL};
 static const char *const custom_type[] = {"text", "int", "number", "money", "date", "bool", "enum", NULL};
 static const char *const custom_entity[] = {"users", "teams", "accounts", "contacts", "leads", "products", "pipelines", "stages", "deals", "deal_products", "activities", "campaigns", "touches", "subscriptions", NULL};
 static const char *const event_kind[] = {"created", "updated", "deleted", "stage_changed", NULL};
+static const char *const audit_action[] = {"create", "update", "delete", "refused", "login", "logout", "login_failed", "password", "token_create", "token_revoke", NULL};
+static const char *const token_scope[] = {"read", "write", "admin", NULL};
 
 static const rv_field teams_f[] = {
     EXTID(NULL, NULL),
@@ -60,6 +62,9 @@ static const rv_field users_f[] = {
     DATE("hired_on", 0, NULL, NULL, "start date (tenure)"),
     BOOL("active", "true", "IsActive", NULL, "false for people who left"),
     CUSTOM,
+    {.name = "password_hash", .type = RV_FT_TEXT, .flags = RV_F_SECRET, .doc = "argon2id hash (libsodium crypto_pwhash_str); set by 'revos users passwd' only", .since = 2},
+    {.name = "failed_logins", .type = RV_FT_INT, .flags = RV_F_SYSTEM, .doc = "failed sign-ins since the last success", .since = 2},
+    {.name = "locked_until", .type = RV_FT_TS, .flags = RV_F_SYSTEM, .doc = "sign-in refused until then (5 failures lock for 15 minutes)", .since = 2},
 };
 
 static const rv_field accounts_f[] = {
@@ -296,6 +301,43 @@ static const rv_field events_f[] = {
 
 #define ENT(idx, v, n, o, fl, sfo, hso, d) \
     static const rv_entity v = {n, o, v##_f, NF(v##_f), fl, sfo, hso, d, 1, idx}
+#define ENT2(idx, v, n, o, fl, d) \
+    static const rv_entity v = {n, o, v##_f, NF(v##_f), fl, NULL, NULL, d, 2, idx}
+
+/* --- schema version 2: sign-in, access, audit ------------------------------ */
+
+static const rv_field settings_f[] = {
+    {.name = "key", .type = RV_FT_TEXT, .flags = RV_F_REQUIRED | RV_F_UNIQUE | RV_F_NAME, .doc = "setting name: rep_read_team", .since = 2},
+    {.name = "value", .type = RV_FT_TEXT, .doc = "value as text (true/false for switches)", .since = 2},
+};
+
+static const rv_field audit_log_f[] = {
+    {.name = "at", .type = RV_FT_TS, .flags = RV_F_REQUIRED | RV_F_INDEX, .doc = "when", .since = 2},
+    {.name = "actor_id", .type = RV_FT_REF, .ref = "users", .doc = "who (empty: the CLI with full rights)", .since = 2},
+    {.name = "actor", .type = RV_FT_TEXT, .doc = "who, as text: an email, or 'cli'", .since = 2},
+    {.name = "action", .type = RV_FT_ENUM, .flags = RV_F_REQUIRED | RV_F_INDEX, .values = audit_action, .doc = "create, update, delete, refused, login, logout, login_failed, password, token_create or token_revoke", .since = 2},
+    {.name = "entity", .type = RV_FT_TEXT, .flags = RV_F_INDEX, .doc = "entity of the record", .since = 2},
+    {.name = "record_id", .type = RV_FT_INT, .flags = RV_F_INDEX, .doc = "id of the record", .since = 2},
+    {.name = "changes", .type = RV_FT_TEXT, .max_len = 100000, .doc = "JSON {field:[old,new]} of the changed fields", .since = 2},
+    {.name = "reason", .type = RV_FT_TEXT, .max_len = 1000, .doc = "why an access was refused", .since = 2},
+};
+
+static const rv_field sessions_f[] = {
+    {.name = "user_id", .type = RV_FT_REF, .ref = "users", .flags = RV_F_REQUIRED | RV_F_CASCADE, .doc = "signed-in user", .since = 2},
+    {.name = "token_hash", .type = RV_FT_TEXT, .flags = RV_F_SECRET | RV_F_UNIQUE, .doc = "SHA-256 of the cookie token", .since = 2},
+    {.name = "expires_at", .type = RV_FT_TS, .flags = RV_F_REQUIRED, .doc = "end of the session", .since = 2},
+    {.name = "last_seen_at", .type = RV_FT_TS, .doc = "last request", .since = 2},
+};
+
+static const rv_field api_tokens_f[] = {
+    {.name = "user_id", .type = RV_FT_REF, .ref = "users", .flags = RV_F_REQUIRED | RV_F_CASCADE, .doc = "the token acts as this user", .since = 2},
+    {.name = "name", .type = RV_FT_TEXT, .flags = RV_F_REQUIRED, .doc = "what it is for", .since = 2},
+    {.name = "prefix", .type = RV_FT_TEXT, .doc = "first characters of the token, to recognise it", .since = 2},
+    {.name = "token_hash", .type = RV_FT_TEXT, .flags = RV_F_SECRET | RV_F_UNIQUE, .doc = "SHA-256 of the token", .since = 2},
+    {.name = "scope", .type = RV_FT_ENUM, .flags = RV_F_REQUIRED, .values = token_scope, .doc = "read, write or admin", .since = 2},
+    {.name = "last_used_at", .type = RV_FT_TS, .doc = "last request made with it", .since = 2},
+    {.name = "revoked_at", .type = RV_FT_TS, .doc = "when it was revoked (empty: valid)", .since = 2},
+};
 
 ENT(0, teams, "teams", "team", 0, NULL, NULL, "Sales teams; parent_id forms the roll-up hierarchy.");
 ENT(1, users, "users", "user", 0, "User", "owners", "People: reps, managers, marketing, customer success, finance, admins.");
@@ -315,6 +357,10 @@ ENT(14, field_defs, "field_defs", "field_def", 0, NULL, NULL, "Definitions of cu
 ENT(15, stage_history, "stage_history", "stage_change", RV_ENT_APPEND, "OpportunityHistory", NULL, "Every stage change of every deal.");
 ENT(16, field_history, "field_history", "field_change", RV_ENT_READONLY | RV_ENT_APPEND, NULL, NULL, "Changes to tracked fields.");
 ENT(17, events, "events", "event", RV_ENT_READONLY | RV_ENT_APPEND, NULL, NULL, "Outbox of every write, for automation and refresh.");
+ENT2(18, settings, "settings", "setting", 0, "Switches of the installation (rep_read_team).");
+ENT2(19, audit_log, "audit_log", "audit_entry", RV_ENT_READONLY | RV_ENT_APPEND, "Every write and every refused access (admins only).");
+ENT2(20, sessions, "sessions", "session", RV_ENT_READONLY, "Web sign-in sessions (the token is stored hashed).");
+ENT2(21, api_tokens, "api_tokens", "api_token", RV_ENT_READONLY, "API tokens (stored hashed; shown once at creation).");
 
 /* The number in each ENT() row is its position here (a test checks).
  * Order matters: an entity comes after the ones it requires (imports and
@@ -322,7 +368,7 @@ ENT(17, events, "events", "event", RV_ENT_READONLY | RV_ENT_APPEND, NULL, NULL, 
 const rv_entity *const rv_entities[] = {
     &teams, &users, &accounts, &contacts, &campaigns, &leads, &products, &pipelines, &stages,
     &deals, &deal_products, &activities, &touches, &subscriptions, &field_defs, &stage_history,
-    &field_history, &events, NULL,
+    &field_history, &events, &settings, &audit_log, &sessions, &api_tokens, NULL,
 };
 const int rv_entity_count = NF(rv_entities) - 1;
 
@@ -363,6 +409,14 @@ static int field_of_type(const rv_entity *e, rv_ftype t)
 int rv_entity_extid_field(const rv_entity *e) { return field_of_type(e, RV_FT_EXTID); }
 int rv_entity_currency_field(const rv_entity *e) { return field_of_type(e, RV_FT_CURRENCY); }
 
+bool rv_entity_has_secret(const rv_entity *e)
+{
+    for (int i = 0; i < e->nfields; i++)
+        if (e->fields[i].flags & RV_F_SECRET)
+            return true;
+    return false;
+}
+
 int rv_schema_version(void)
 {
     int v = 1;
@@ -375,6 +429,21 @@ int rv_schema_version(void)
                 v = e->fields[k].since;
     }
     return v;
+}
+
+bool rv_ftype_is_int(rv_ftype t)
+{
+    switch (t) {
+    case RV_FT_INT:
+    case RV_FT_MONEY:
+    case RV_FT_DATE:
+    case RV_FT_TS:
+    case RV_FT_BOOL:
+    case RV_FT_REF:
+        return true;
+    default:
+        return false;
+    }
 }
 
 const char *rv_ftype_name(rv_ftype t)

@@ -51,6 +51,9 @@ enum {
     RV_F_INDEX = 1u << 4,    /* plain index (refs are always indexed) */
     RV_F_CASCADE = 1u << 5,  /* ref: deleting the parent deletes this row */
     RV_F_NAME = 1u << 6,     /* the name a reference may use instead of an id */
+    RV_F_SECRET = 1u << 7,   /* never written to JSON, CSV, tables or OpenAPI; never
+                                accepted by generic create/update (password and token
+                                hashes: set only by service/auth.c) */
 };
 
 typedef struct rv_field {
@@ -101,8 +104,13 @@ int rv_entity_name_field(const rv_entity *e);
 int rv_entity_extid_field(const rv_entity *e);
 /* Index of the currency field, -1 if none. */
 int rv_entity_currency_field(const rv_entity *e);
+/* true if the entity has any RV_F_SECRET field. */
+bool rv_entity_has_secret(const rv_entity *e);
 /* Latest schema version described by the table. */
 int rv_schema_version(void);
+/* true for types stored as a 64-bit integer (int, money, date, timestamp,
+ * bool, reference); the others are stored as text. */
+bool rv_ftype_is_int(rv_ftype t);
 /* Type name as used in docs and OpenAPI ("text", "money", ...). */
 const char *rv_ftype_name(rv_ftype t);
 /* Position of v in the enum's values, -1 if not one of them. */

@@ -300,6 +300,10 @@ rv_status rv_record_from_json(rv_record *r, json_t *obj, bool allow_system, rv_a
             return rv_err_set(err, RV_EUNKNOWN, key, "%s has no field '%s'", r->ent->name, key);
         const rv_field *f = &r->ent->fields[fi];
         rv_val *v = &r->v[fi];
+        if (f->flags & RV_F_SECRET)
+            return rv_err_set(err, RV_EINVAL, key,
+                              "%s is secret and cannot be written here (use 'revos users passwd')",
+                              key);
         if (f->flags & RV_F_SYSTEM)
             return rv_err_set(err, RV_EINVAL, key, "%s is set by revos and cannot be written", key);
         if (json_is_null(j)) {
@@ -515,6 +519,8 @@ void rv_record_to_json(const rv_record *r, rv_jsonw *w)
     for (int i = 0; i < r->ent->nfields; i++) {
         const rv_field *f = &r->ent->fields[i];
         const rv_val *v = &r->v[i];
+        if (f->flags & RV_F_SECRET)
+            continue; /* never leaves revos */
         rv_jsonw_key_quoted(w, k->key[i], k->len[i]);
         if (v->state == RV_V_UNSET || v->state == RV_V_NULL) {
             rv_jsonw_null(w);
@@ -554,15 +560,7 @@ bool rv_val_equal(const rv_field *f, const rv_val *a, const rv_val *b)
     bool an = a->state != RV_V_SET, bn = b->state != RV_V_SET;
     if (an || bn)
         return an == bn;
-    switch (f->type) {
-    case RV_FT_INT:
-    case RV_FT_REF:
-    case RV_FT_MONEY:
-    case RV_FT_DATE:
-    case RV_FT_TS:
-    case RV_FT_BOOL:
+    if (rv_ftype_is_int(f->type))
         return a->i == b->i;
-    default:
-        return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
-    }
+    return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
 }

@@ -47,9 +47,26 @@ rv_status rv_svc_tx(rv_ctx *c, rv_tx_fn fn, void *ud, rv_err *err)
         return st;
     if (st) {
         rv_store_rollback(c->store);
+        rv__audit_flush(c); /* a refusal is kept after the rollback */
         return st;
     }
     return rv_store_commit(c->store, err);
+}
+
+/* Secret fields are written by service/auth.c only.  An empty value (an
+ * exported CSV's empty password_hash column, read back) is ignored: it
+ * neither sets nor clears the secret (update_tx skips it). */
+static rv_status check_secret(rv_ctx *c, const rv_record *r, rv_err *err)
+{
+    if (c->set_secret)
+        return RV_OK;
+    for (int i = 0; i < r->ent->nfields; i++)
+        if ((r->ent->fields[i].flags & RV_F_SECRET) &&
+            (r->v[i].state == RV_V_SET || r->v[i].state == RV_V_RAW))
+            return rv_err_set(err, RV_EINVAL, r->ent->fields[i].name,
+                              "%s is secret and cannot be written here (use 'revos users passwd')",
+                              r->ent->fields[i].name);
+    return RV_OK;
 }
 
 rv_status rv__load(rv_ctx *c, const char *entity, int64_t id, rv_record *out, rv_err *err)
@@ -393,8 +410,10 @@ static rv_status create_tx(rv_ctx *c, void *ud, rv_err *err)
 {
     rv_record *r = ((create_args *)ud)->r;
     rv_status st;
+    if ((st = check_secret(c, r, err)))
+        return st;
     rv_record_apply_defaults(r, c->arena);
-    if ((st = prepare(c, NULL, r, err)))
+    if ((st = prepare(c, NULL, r, err)) || (st = rv__access_write(c, r, true, err)))
         return st;
     int64_t now = rv_now_ms();
     r->created_at = r->updated_at = now;
@@ -402,6 +421,8 @@ static rv_status create_tx(rv_ctx *c, void *ud, rv_err *err)
         return st;
     const rv__behaviour *b = behaviour_of(r->ent);
     if (b && b->after && (st = b->after(c, NULL, r, err)))
+        return st;
+    if ((st = rv__audit_write(c, "create", r->ent, r->id, NULL, r, err)))
         return st;
     return rv__emit_event(c, r->ent, r->id, "created", NULL, err);
 }
@@ -424,14 +445,17 @@ static rv_status update_tx(rv_ctx *c, void *ud, rv_err *err)
     const rv_entity *e = a->changes->ent;
     rv_record *old = rv_arena_alloc(c->arena, sizeof *old);
     rv_record *r = a->out ? a->out : rv_arena_alloc(c->arena, sizeof *r);
-    rv_status st = rv_store_get(c->store, e, a->changes->id, old, c->arena, err);
-    if (st)
+    rv_status st;
+    if ((st = check_secret(c, a->changes, err)) ||
+        (st = rv_access_check(c, e, a->changes->id, true, err)) ||
+        (st = rv_store_get(c->store, e, a->changes->id, old, c->arena, err)))
         return st;
     *r = *old;
     for (int i = 0; i < e->nfields; i++)
-        if (a->changes->v[i].state != RV_V_UNSET)
+        if (a->changes->v[i].state != RV_V_UNSET &&
+            (c->set_secret || !(e->fields[i].flags & RV_F_SECRET)))
             r->v[i] = a->changes->v[i];
-    if ((st = prepare(c, old, r, err)))
+    if ((st = prepare(c, old, r, err)) || (st = rv__access_write(c, r, false, err)))
         return st;
     a->changed = false;
     for (int i = 0; i < e->nfields; i++)
@@ -447,6 +471,8 @@ static rv_status update_tx(rv_ctx *c, void *ud, rv_err *err)
         return st;
     const rv__behaviour *b = behaviour_of(e);
     if (b && b->after && (st = b->after(c, old, r, err)))
+        return st;
+    if ((st = rv__audit_write(c, "update", e, r->id, old, r, err)))
         return st;
     return rv__emit_event(c, e, r->id, "updated", NULL, err);
 }
@@ -511,14 +537,16 @@ static rv_status delete_tx(rv_ctx *c, void *ud, rv_err *err)
     delete_args *a = ud;
     if (a->e->flags & (RV_ENT_READONLY | RV_ENT_APPEND))
         return rv_err_set(err, RV_EFORBIDDEN, NULL, "%s cannot be deleted", a->e->name);
+    rv_status st = rv_access_check(c, a->e, a->id, true, err);
+    if (st)
+        return st;
     if (!rv_store_exists(c->store, a->e, a->id))
         return rv_err_set(err, RV_ENOTFOUND, "id", "%s %lld not found", a->e->one,
                           (long long)a->id);
     const rv_entity *by = NULL;
     const char *field = NULL;
     int64_t n = 0;
-    rv_status st = rv_store_count_refs(c->store, a->e, a->id, &by, &field, &n, err);
-    if (st)
+    if ((st = rv_store_count_refs(c->store, a->e, a->id, &by, &field, &n, err)))
         return st;
     if (n > 0)
         return rv_err_set(err, RV_ECONFLICT, "id",
@@ -526,7 +554,15 @@ static rv_status delete_tx(rv_ctx *c, void *ud, rv_err *err)
                           "first",
                           a->e->one, (long long)a->id, (long long)n, n == 1 ? by->one : by->name,
                           field);
+    rv_record *old = NULL;
+    if (!c->batch) {
+        old = rv_arena_alloc(c->arena, sizeof *old);
+        if ((st = rv_store_get(c->store, a->e, a->id, old, c->arena, err)))
+            return st;
+    }
     if ((st = rv_store_delete(c->store, a->e, a->id, err)))
+        return st;
+    if ((st = rv__audit_write(c, "delete", a->e, a->id, old, NULL, err)))
         return st;
     return rv__emit_event(c, a->e, a->id, "deleted", NULL, err);
 }
@@ -539,5 +575,10 @@ rv_status rv_svc_delete(rv_ctx *c, const rv_entity *e, int64_t id, rv_err *err)
 
 rv_status rv_svc_get(rv_ctx *c, const rv_entity *e, int64_t id, rv_record *out, rv_err *err)
 {
+    rv_status st = rv_access_check(c, e, id, false, err);
+    if (st) {
+        rv__audit_flush(c);
+        return st;
+    }
     return rv_store_get(c->store, e, id, out, c->arena, err);
 }

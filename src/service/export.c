@@ -40,7 +40,8 @@ static void csv_header(export_job *j, const rv_entity *e)
     int n = 0;
     names[n++] = "id";
     for (int i = 0; i < e->nfields; i++)
-        names[n++] = e->fields[i].name;
+        if (!(e->fields[i].flags & RV_F_SECRET)) /* never leaves the database */
+            names[n++] = e->fields[i].name;
     names[n++] = "created_at";
     names[n++] = "updated_at";
     rv_csv_put_row(&j->buf, n, names, NULL, ',');
@@ -64,6 +65,10 @@ static void csv_row(export_job *j, const rv_record *r)
     lens[n] = strlen(bufs[n]);
     n++;
     for (int i = 0; i < e->nfields; i++, n++) {
+        if (e->fields[i].flags & RV_F_SECRET) {
+            n--;
+            continue;
+        }
         const rv_val *v = &r->v[i];
         vals[n] = rv_record_text(r, i, bufs[n], sizeof bufs[n]);
         if (!vals[n])

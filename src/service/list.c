@@ -77,8 +77,8 @@ static bool column_of(const rv_entity *e, const char *name, size_t len, int *fi)
     if (!strcmp(n, "updated_at"))
         return (*fi = RV_COL_UPDATED), true;
     int k = rv_field_index(e, n);
-    if (k < 0)
-        return false;
+    if (k < 0 || (e->fields[k].flags & RV_F_SECRET))
+        return false; /* a secret can be neither filtered nor sorted by */
     *fi = k;
     return true;
 }
@@ -206,6 +206,11 @@ rv_status rv_svc_list_query(rv_ctx *c, const rv_list_req *req, rv_query *q, rv_e
                           req->limit);
     else
         q->limit = req->limit;
+    /* record access: one more filter, so counts and pages are right */
+    if ((st = rv__access_list(c, q, err))) {
+        rv__audit_flush(c);
+        return st;
+    }
     if (req->cursor && req->cursor[0]) {
         unsigned char raw[600];
         int n = b64_decode(req->cursor, raw, sizeof raw - 1);
@@ -272,7 +277,8 @@ static int page_row(void *ud, const rv_record *r)
         return 1;
     }
     a->n++;
-    if (a->page)
+    /* only the last row of a full page can start the next one */
+    if (a->page && a->q->limit && a->n == a->q->limit)
         make_cursor(a->q, r, a->page->next_cursor, sizeof a->page->next_cursor);
     return a->fn(a->ud, r);
 }

@@ -29,8 +29,43 @@
 #include "model/record.h"
 #include "store/store.h"
 
+/* Roles, in the order of users.role's values and of the access table's
+ * columns (service/access.c, docs/access.md). */
+typedef enum {
+    RV_ROLE_ADMIN, RV_ROLE_MANAGER, RV_ROLE_REP, RV_ROLE_MARKETING, RV_ROLE_CS, RV_ROLE_FINANCE,
+    RV_ROLE_COUNT
+} rv_role;
+
+/* What an API token may do on top of its user's role; sessions and
+ * `--as` carry RV_TOKEN_NONE (the role alone decides). */
+typedef enum { RV_TOKEN_NONE, RV_TOKEN_READ, RV_TOKEN_WRITE, RV_TOKEN_ADMIN } rv_token_scope;
+
+/* Who is asking: a signed-in user with their reach, computed once per
+ * request by rv_principal_load().  Arrays live in the ctx arena. */
+typedef struct rv_principal {
+    int64_t user_id;
+    char email[256];
+    rv_role role;
+    int64_t team_id;         /* 0: no team */
+    rv_token_scope scope;    /* RV_TOKEN_NONE unless authenticated by a token */
+    int64_t token_id;        /* the token used, 0 for none */
+    bool read_team;          /* setting rep_read_team is on */
+    const int64_t *subtree;  /* self and everyone below through users.manager_id */
+    int nsubtree;
+    const int64_t *team;     /* members of the user's team, self included */
+    int nteam;
+} rv_principal;
+
 typedef struct rv_ctx {
     rv_store *store;
+    const rv_principal *who;      /* NULL: full rights (the CLI, owner of the file) */
+    bool set_secret;              /* service/auth.c only: may write RV_F_SECRET fields */
+    struct {                      /* a refused access, audited after the rollback */
+        bool pending;
+        const char *entity;
+        int64_t record_id;
+        char reason[RV_ERR_MSG_MAX];
+    } refusal;
     int64_t actor_id;             /* user doing this; 0 for the system / CLI owner */
     rv_arena *arena;              /* per-request memory for returned records */
     const char *currency;         /* default currency, "USD" */
@@ -87,6 +122,35 @@ rv_status rv_svc_count(rv_ctx *c, const rv_list_req *req, int64_t *n, rv_err *er
 
 /* Resolve RAW references of r to ids (exposed for imports and filters). */
 rv_status rv_svc_resolve_refs(rv_ctx *c, rv_record *r, rv_err *err);
+
+/* --- access (service/access.c) -------------------------------------------- */
+
+/* Load the principal of user_id (role, subtree, team, the rep_read_team
+ * setting) into p; arrays come from c->arena.  RV_EUNAUTH when the user
+ * does not exist or is disabled (active = false). */
+rv_status rv_principal_load(rv_ctx *c, int64_t user_id, rv_principal *p, rv_err *err);
+/* The same by email (case-insensitive). */
+/* By email, or else by full name (users imported without one). */
+rv_status rv_principal_load_email(rv_ctx *c, const char *email, rv_principal *p, rv_err *err);
+/* Role from its name ("rep"); -1 if unknown. */
+int rv_role_parse(const char *name);
+const char *rv_role_name(rv_role r);
+
+/* The access table as data, for tests and docs: the read and write scope
+ * of role on entity, as names ("all", "own", "team", "subtree",
+ * "account", "none"). */
+const char *rv_access_scope(const rv_entity *e, rv_role role, bool write);
+/* May the principal of c read (write=false) or change record id of e?
+ * RV_OK, or RV_EFORBIDDEN with "user X may not read deal N" (audited).
+ * With full read scope a missing record is left to the caller (404). */
+rv_status rv_access_check(rv_ctx *c, const rv_entity *e, int64_t id, bool write, rv_err *err);
+
+/* --- audit (service/audit.c) ----------------------------------------------- */
+
+/* Append an audit row for an event that is not a record write (login,
+ * logout, token creation), in its own transaction unless one is open. */
+rv_status rv_audit_event(rv_ctx *c, const char *action, const rv_entity *e, int64_t id,
+                         const char *reason, rv_err *err);
 
 /* Run fn inside one transaction (begin, fn, commit or rollback). */
 typedef rv_status (*rv_tx_fn)(rv_ctx *c, void *ud, rv_err *err);

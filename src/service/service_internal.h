@@ -27,4 +27,23 @@ rv_status rv__emit_event(rv_ctx *c, const rv_entity *e, int64_t id, const char *
 /* Load a record by id into the ctx arena. */
 rv_status rv__load(rv_ctx *c, const char *entity, int64_t id, rv_record *out, rv_err *err);
 
+/* --- access.c --- */
+/* Restrict a list query to what c->who may read (adds one filter). */
+rv_status rv__access_list(rv_ctx *c, rv_query *q, rv_err *err);
+/* May c->who create r (create) or store the merged record r (update)?
+ * Fills an unset owner with the user on create. */
+rv_status rv__access_write(rv_ctx *c, rv_record *r, bool create, rv_err *err);
+/* Fill err with RV_EFORBIDDEN and remember the refusal for the audit log. */
+rv_status rv__refuse(rv_ctx *c, const rv_entity *e, int64_t id, rv_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* --- audit.c --- */
+/* Append the audit row of a write (old NULL on create, r NULL on delete)
+ * inside the caller's transaction; skipped in batch mode (imports). */
+rv_status rv__audit_write(rv_ctx *c, const char *action, const rv_entity *e, int64_t id,
+                          const rv_record *old, const rv_record *r, rv_err *err);
+/* Write the pending refusal, if any, in its own transaction (no-op inside
+ * someone else's transaction: the outermost caller flushes). */
+void rv__audit_flush(rv_ctx *c);
+
 #endif

@@ -4,6 +4,8 @@
  * (store_pg.c), anything else is a SQLite file path (store_sqlite.c).
  * Also the backend-independent helpers of store.h.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/store_internal.h"
@@ -105,4 +107,116 @@ const char *rv_store_column_name(const rv_entity *e, int fi)
     case RV_COL_UPDATED: return "updated_at";
     default: return e->fields[fi].name;
     }
+}
+
+/* --- bulk copy and totals -------------------------------------------------- */
+
+rv_status rv_store_copy_begin(rv_store *s, const rv_entity *e, rv_err *err)
+{
+    if (!s->in_tx)
+        return rv_err_set(err, RV_EINTERNAL, NULL, "copying %s: no transaction open", e->name);
+    return s->ops->copy_begin(s, e, err);
+}
+
+rv_status rv_store_copy_row(rv_store *s, const rv_record *r, rv_err *err)
+{
+    return s->ops->copy_row(s, r, err);
+}
+
+rv_status rv_store_copy_end(rv_store *s, int64_t *rows, rv_err *err)
+{
+    int64_t n = 0;
+    rv_status rc = s->ops->copy_end(s, &n, err);
+    if (rows)
+        *rows = n;
+    return rc;
+}
+
+int rv__totals_sql(rv_buf *b, const rv_entity *e, rv_store_totals *t)
+{
+    t->ncols = 0;
+    t->field[t->ncols++] = RV_COL_ID;
+    for (int i = 0; i < e->nfields; i++)
+        if (rv_ftype_is_int(e->fields[i].type))
+            t->field[t->ncols++] = i;
+    t->field[t->ncols++] = RV_COL_CREATED;
+    t->field[t->ncols++] = RV_COL_UPDATED;
+    rv_buf_puts(b, "SELECT count(*)");
+    for (int k = 0; k < t->ncols; k++) {
+        const char *col = rv_store_column_name(e, t->field[k]);
+        rv_buf_printf(b, ", count(%s), sum(%s >> 32), sum(%s & 4294967295)", col, col, col);
+    }
+    rv_buf_printf(b, " FROM %s", e->name);
+    return 1 + 3 * t->ncols;
+}
+
+rv_status rv_store_totals_get(rv_store *s, const rv_entity *e, rv_store_totals *out, rv_err *err)
+{
+    memset(out, 0, sizeof *out);
+    rv_buf b = RV_BUF_INIT;
+    int n = rv__totals_sql(&b, e, out);
+    int64_t v[1 + 3 * RV_TOTALS_MAX_COLS];
+    rv_status rc = s->ops->int_row(s, rv_buf_str(&b), v, n, err);
+    rv_buf_release(&b);
+    if (rc) {
+        rv_err_prefix(err, "totals of %s: ", e->name);
+        return rc;
+    }
+    out->rows = v[0];
+    for (int k = 0; k < out->ncols; k++) {
+        out->nonnull[k] = v[1 + 3 * k];
+        out->sum[k] = (rv_sum128)v[2 + 3 * k] * ((rv_sum128)1 << 32) + (rv_sum128)v[3 + 3 * k];
+    }
+    return RV_OK;
+}
+
+const char *rv_sum128_text(rv_sum128 v, char *buf, size_t cap)
+{
+    char tmp[48];
+    int n = 0;
+    bool neg = v < 0;
+    /* digits from the least significant, without negating (INT128_MIN) */
+    do {
+        int d = (int)(v % 10);
+        tmp[n++] = (char)('0' + (d < 0 ? -d : d));
+        v /= 10;
+    } while (v != 0);
+    size_t k = 0;
+    if (neg && k + 1 < cap)
+        buf[k++] = '-';
+    while (n > 0 && k + 1 < cap)
+        buf[k++] = tmp[--n];
+    if (cap)
+        buf[k] = '\0';
+    return buf;
+}
+
+/* --- read replicas --------------------------------------------------------- */
+
+rv_status rv_store_open_read(rv_store **out, const char *primary, rv_err *err)
+{
+    const char *url = getenv("REVOS_READ_URL");
+    if (!url || !url[0])
+        return rv_store_open(out, primary, RV_STORE_READONLY, err);
+    rv_status rc = rv_store_open(out, url, RV_STORE_READONLY, err);
+    if (rc)
+        rv_err_prefix(err, "REVOS_READ_URL: ");
+    return rc;
+}
+
+void rv__store_in_sql(rv_buf *b, const rv_entity *e, const rv_filter *f)
+{
+    const char *col = rv_store_column_name(e, f->field);
+    if (f->nids <= 0) {
+        rv_buf_puts(b, "1 = 0");
+        return;
+    }
+    if (f->via)
+        rv_buf_printf(b, "%s IN (SELECT id FROM %s WHERE %s IN (", col, f->via->name,
+                      rv_store_column_name(f->via, f->via_field));
+    else
+        rv_buf_printf(b, "%s IN (", col);
+    for (int i = 0; i < f->nids; i++)
+        rv_buf_printf(b, "%s%lld", i ? "," : "", (long long)f->ids[i]);
+    rv_buf_puts(b, f->via ? "))" : ")");
 }

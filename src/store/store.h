@@ -88,6 +88,8 @@ typedef enum {
     RV_OP_EQ, RV_OP_NE, RV_OP_LT, RV_OP_LE, RV_OP_GT, RV_OP_GE,
     RV_OP_CONTAINS, /* case-insensitive substring, text only */
     RV_OP_NULL, RV_OP_NOTNULL,
+    RV_OP_IN, /* column is one of ids[] (or, with via, the id of a via row whose
+                 via_field is one of ids[]): record access (service/access.c) */
 } rv_op;
 
 #define RV_QUERY_MAX_FILTERS 16
@@ -96,6 +98,15 @@ typedef struct rv_filter {
     int field; /* index, or RV_COL_* */
     rv_op op;
     rv_val val; /* SET value of the field's type */
+    /* RV_OP_IN only: `field IN (ids)`, or with via set
+     * `field IN (SELECT id FROM via WHERE via.<via_field> IN (ids))`.
+     * No ids matches nothing.  The ids are integers written into the SQL
+     * (no text from outside reaches it); the caller keeps them alive for
+     * the call. */
+    const int64_t *ids;
+    int nids;
+    const rv_entity *via;
+    int via_field;
 } rv_filter;
 
 typedef struct rv_query {
@@ -125,5 +136,59 @@ const char *rv_store_column_name(const rv_entity *e, int fi);
 /* A counter that changes whenever another connection commits a write
  * (SQLite's data_version): lets snapshots notice foreign writes. */
 int64_t rv_store_data_version(rv_store *s);
+
+/* --- copying whole tables (revos migrate) ------------------------------------
+ *
+ * Rows of one entity written as they are: the caller's ids, created_at and
+ * updated_at are kept, no validation, no events.  For moving a database
+ * between backends, not for use cases (those go through the service layer).
+ * Call inside a write transaction (rv_store_begin), one entity at a time:
+ * copy_begin, copy_row per row, copy_end.  PostgreSQL streams the rows with
+ * COPY FROM STDIN in binary format; SQLite runs a prepared insert per row
+ * with foreign keys checked at commit (PRAGMA defer_foreign_keys), so a row
+ * may refer to a row of its own table copied after it.
+ *
+ * A failed copy (a constraint, bad text) leaves the transaction unusable on
+ * PostgreSQL: the caller rolls back.  Rows of one COPY are checked when the
+ * COPY ends, so on PostgreSQL copy_row may succeed for a row that
+ * copy_end then refuses; the message names the table and the COPY line.
+ * copy_end also moves PostgreSQL's id generator past the largest id of the
+ * table (sequences are not transactional: after a rollback it stays moved,
+ * which only means the next ids start higher).  rows receives the rows
+ * copied (may be NULL).  The store keeps no pointer into the records. */
+rv_status rv_store_copy_begin(rv_store *s, const rv_entity *e, rv_err *err);
+rv_status rv_store_copy_row(rv_store *s, const rv_record *r, rv_err *err);
+rv_status rv_store_copy_end(rv_store *s, int64_t *rows, rv_err *err);
+
+/* Totals of one table, for checking a copy: the row count and, for every
+ * integer column (id, each int, money, date, timestamp, bool and reference
+ * field, created_at, updated_at), the number of non-NULL values and their
+ * exact sum.  Sums are 128-bit: the database adds the high and the low 32
+ * bits of the values separately (sum(v >> 32), sum(v & 4294967295)), which
+ * cannot overflow below 2^31 rows, and the store combines them as
+ * hi * 2^32 + lo. */
+#define RV_TOTALS_MAX_COLS (RV_MAX_FIELDS + 3)
+__extension__ typedef __int128 rv_sum128;
+typedef struct rv_store_totals {
+    int64_t rows;
+    int ncols;
+    int field[RV_TOTALS_MAX_COLS]; /* field index or RV_COL_* */
+    int64_t nonnull[RV_TOTALS_MAX_COLS];
+    rv_sum128 sum[RV_TOTALS_MAX_COLS];
+} rv_store_totals;
+rv_status rv_store_totals_get(rv_store *s, const rv_entity *e, rv_store_totals *out, rv_err *err);
+/* A 128-bit sum in decimal; returns buf (at least 48 bytes). */
+const char *rv_sum128_text(rv_sum128 v, char *buf, size_t cap);
+
+/* --- read replicas -----------------------------------------------------------
+ *
+ * Open a connection for analytics reads: the database named by
+ * $REVOS_READ_URL (a streaming replica of the primary, opened read-only)
+ * when it is set and not empty, otherwise primary itself, read-only.
+ * Writes through the returned store fail.  A replica lags the primary by
+ * its replication delay (usually milliseconds): use it for reports, never
+ * to read back what this process just wrote.  Errors name the URL and,
+ * for the replica, the variable. */
+rv_status rv_store_open_read(rv_store **out, const char *primary, rv_err *err);
 
 #endif

@@ -33,6 +33,12 @@ typedef struct rv__store_ops {
                             const char **field, int64_t *n, rv_err *err);
     rv_status (*list)(rv_store *s, const rv_query *q, rv_row_fn fn, void *ud, rv_err *err);
     rv_status (*count)(rv_store *s, const rv_query *q, int64_t *n, rv_err *err);
+    /* bulk copy (store.h); copy_begin is only called inside a transaction */
+    rv_status (*copy_begin)(rv_store *s, const rv_entity *e, rv_err *err);
+    rv_status (*copy_row)(rv_store *s, const rv_record *r, rv_err *err);
+    rv_status (*copy_end)(rv_store *s, int64_t *rows, rv_err *err);
+    /* Run a query of one row of n integers (NULL reads as 0) into v[0..n). */
+    rv_status (*int_row)(rv_store *s, const char *sql, int64_t *v, int n, rv_err *err);
 } rv__store_ops;
 
 struct rv_store {
@@ -40,6 +46,16 @@ struct rv_store {
     char *path; /* file path or URL as given (owned) */
     bool in_tx;
 };
+
+/* The totals query of rv_store_totals_get (written once: it is the same SQL
+ * on both backends): count(*), then per integer column count(col),
+ * sum(col >> 32), sum(col & 4294967295).  Fills t->ncols and t->field;
+ * returns how many values the query's one row has. */
+int rv__totals_sql(rv_buf *b, const rv_entity *e, rv_store_totals *t);
+
+/* The SQL of an RV_OP_IN filter (no parameters: the ids are integers),
+ * shared by both backends. */
+void rv__store_in_sql(rv_buf *b, const rv_entity *e, const rv_filter *f);
 
 extern const rv__store_ops rv__sqlite_ops;
 extern const rv__store_ops rv__pg_ops;

@@ -107,6 +107,11 @@ typedef struct pg_store {
     uint64_t tick;
     int seq;        /* names of lookup and list statements */
     unsigned flags; /* RV_STORE_* given to open */
+    /* rv_store_copy_*: rows of the binary COPY not yet sent */
+    rv_buf copybuf;
+    rv_buf copy_ddl; /* recreates the indexes and foreign keys copy_begin dropped */
+    const rv_entity *copy_ent;
+    bool copying, copy_failed;
 } pg_store;
 
 /* Parameters of one statement, binary format.  Values point into the
@@ -140,21 +145,6 @@ static int since_of(int v)
     return v ? v : 1;
 }
 
-static bool is_int_type(rv_ftype t)
-{
-    switch (t) {
-    case RV_FT_INT:
-    case RV_FT_MONEY:
-    case RV_FT_DATE:
-    case RV_FT_TS:
-    case RV_FT_BOOL:
-    case RV_FT_REF:
-        return true;
-    default:
-        return false;
-    }
-}
-
 /* --- parameters ------------------------------------------------------------ */
 
 static void p_int(params *p, int64_t v)
@@ -172,13 +162,13 @@ static void p_val(params *p, const rv_field *f, const rv_val *v)
     int k = p->n;
     if (v->state != RV_V_SET) {
         p->n++;
-        p->types[k] = is_int_type(f->type) ? OID_INT8 : OID_TEXT;
+        p->types[k] = rv_ftype_is_int(f->type) ? OID_INT8 : OID_TEXT;
         p->vals[k] = NULL;
         p->lens[k] = 0;
         p->fmts[k] = 1;
         return;
     }
-    if (is_int_type(f->type)) {
+    if (rv_ftype_is_int(f->type)) {
         p_int(p, v->i);
         return;
     }
@@ -394,7 +384,7 @@ static rv_status ent_stmt(pg_store *s, const rv_entity *e, int kind, char name[1
         rv_buf_printf(&b, "INSERT INTO %s (", e->name);
         for (int i = 0; i < e->nfields; i++) {
             rv_buf_printf(&b, "%s, ", e->fields[i].name);
-            p.types[p.n++] = is_int_type(e->fields[i].type) ? OID_INT8 : OID_TEXT;
+            p.types[p.n++] = rv_ftype_is_int(e->fields[i].type) ? OID_INT8 : OID_TEXT;
         }
         rv_buf_puts(&b, "created_at, updated_at) VALUES (");
         p.types[p.n++] = OID_INT8;
@@ -406,7 +396,7 @@ static rv_status ent_stmt(pg_store *s, const rv_entity *e, int kind, char name[1
     case ST_UPD:
         rv_buf_printf(&b, "UPDATE %s SET ", e->name);
         for (int i = 0; i < e->nfields; i++) {
-            p.types[p.n++] = is_int_type(e->fields[i].type) ? OID_INT8 : OID_TEXT;
+            p.types[p.n++] = rv_ftype_is_int(e->fields[i].type) ? OID_INT8 : OID_TEXT;
             rv_buf_printf(&b, "%s = $%d, ", e->fields[i].name, p.n);
         }
         p.types[p.n++] = OID_INT8;
@@ -456,7 +446,7 @@ static void read_val(const PGresult *res, int row, int col, const rv_field *f, r
         return;
     }
     v->state = RV_V_SET;
-    if (is_int_type(f->type)) {
+    if (rv_ftype_is_int(f->type)) {
         v->i = get_i64(res, row, col);
         return;
     }
@@ -481,7 +471,7 @@ static void read_row(const PGresult *res, int row, const rv_entity *e, rv_record
 
 static void column_def(rv_buf *b, const rv_field *f, bool in_create)
 {
-    rv_buf_printf(b, "%s %s", f->name, is_int_type(f->type) ? "BIGINT" : "TEXT COLLATE \"C\"");
+    rv_buf_printf(b, "%s %s", f->name, rv_ftype_is_int(f->type) ? "BIGINT" : "TEXT COLLATE \"C\"");
     if (f->type == RV_FT_ENUM && f->values) {
         rv_buf_printf(b, " CHECK(%s IN (", f->name);
         for (int i = 0; f->values[i]; i++)
@@ -740,6 +730,8 @@ static void pg_close(rv_store *rs_)
         free(s->lists[k].sql);
     if (s->conn)
         PQfinish(s->conn);
+    rv_buf_release(&s->copybuf);
+    rv_buf_release(&s->copy_ddl);
     free(s->shown);
     free(s->base.path);
     free(s);
@@ -945,7 +937,7 @@ static const char *find_stmt_for(pg_store *s, const rv_entity *e, int fi, int sc
     params p;
     p.n = 0;
     p.types[p.n++] = OID_TEXT; /* the text as given, whatever the field's type */
-    if (is_int_type(f->type))
+    if (rv_ftype_is_int(f->type))
         snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE %s::text = $1", e->name, f->name);
     else if (f->type != RV_FT_EXTID)
         snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE lower(%s) = lower($1)", e->name,
@@ -1068,6 +1060,9 @@ static void where_sql(rv_buf *b, const rv_query *q, bool with_cursor, params *p)
             continue;
         case RV_OP_NOTNULL:
             rv_buf_printf(b, "%s IS NOT NULL", col);
+            continue;
+        case RV_OP_IN:
+            rv__store_in_sql(b, q->ent, f);
             continue;
         case RV_OP_CONTAINS: {
             rv_field tf = {.name = "", .type = RV_FT_TEXT};
@@ -1249,6 +1244,255 @@ static rv_status pg_count(rv_store *rs_, const rv_query *q, int64_t *n, rv_err *
     return rc;
 }
 
+/* --- bulk copy and totals -------------------------------------------------- *
+ *
+ * COPY ... FROM STDIN (FORMAT binary): a header, then per row a 16-bit
+ * column count and per column a 32-bit length (-1 for NULL) and the value
+ * in the type's binary form (bigint: 8 bytes big-endian; text: its bytes),
+ * then a 16-bit -1.  The rows are sent in blocks of COPY_BLOCK bytes.
+ *
+ * Like pg_restore, the table is loaded bare and indexed afterwards:
+ * copy_begin drops the table's secondary indexes and foreign keys
+ * (remembering their definitions from the catalog), copy_end creates them
+ * again.  Building an index over a full table and checking a foreign key
+ * with one join are several times faster than maintaining both row by row
+ * (measured: 1M activities, 17 s with indexes, 34 s with indexes and
+ * foreign keys, 1.6 s bare).  It is all one transaction, so a failure
+ * restores the table as it was.  A duplicate or a dangling reference is
+ * therefore reported by copy_end, when the index or the key is rebuilt. */
+
+/* sent whenever this much is buffered: the buffer holds at most one block
+ * plus one row, and rows are bounded by the fields' max_len */
+#define COPY_BLOCK (256 * 1024)
+
+static void put16(rv_buf *b, int16_t v)
+{
+    uint16_t x = htobe16((uint16_t)v);
+    rv_buf_append(b, (const char *)&x, 2);
+}
+
+static void put32(rv_buf *b, int32_t v)
+{
+    uint32_t x = htobe32((uint32_t)v);
+    rv_buf_append(b, (const char *)&x, 4);
+}
+
+static void put64(rv_buf *b, int64_t v)
+{
+    uint64_t x = htobe64((uint64_t)v);
+    put32(b, 8);
+    rv_buf_append(b, (const char *)&x, 8);
+}
+
+/* The error of the COPY that just ended, with the line it stopped at. */
+static rv_status copy_error(pg_store *s, const PGresult *res, rv_err *err)
+{
+    rv_status rc = db_error(s, res, err, "copying");
+    const char *ctx = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
+    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    char buf[200];
+    if (detail && err) {
+        size_t n = strlen(err->message);
+        snprintf(err->message + n, sizeof err->message - n, " (%s)",
+                 trimmed(buf, sizeof buf, detail));
+    }
+    if (ctx && err) {
+        size_t n = strlen(err->message);
+        snprintf(err->message + n, sizeof err->message - n, " [%s]",
+                 trimmed(buf, sizeof buf, ctx));
+    }
+    return rc;
+}
+
+static rv_status copy_flush(pg_store *s, rv_err *err)
+{
+    if (s->copybuf.len == 0)
+        return RV_OK;
+    if (PQputCopyData(s->conn, s->copybuf.data, (int)s->copybuf.len) != 1) {
+        s->copy_failed = true;
+        return db_error(s, NULL, err, "copying");
+    }
+    rv_buf_reset(&s->copybuf);
+    return RV_OK;
+}
+
+/* Drop e's secondary indexes and foreign keys; keep the SQL that makes
+ * them again in s->copy_ddl. */
+static rv_status copy_strip(pg_store *s, const rv_entity *e, rv_err *err)
+{
+    static const char sql[] =
+        "SELECT 'c', conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = $1::regclass AND contype = 'f' "
+        "UNION ALL "
+        "SELECT 'i', c.relname, pg_get_indexdef(c.oid) FROM pg_index x "
+        "JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = $1::regclass "
+        "AND NOT x.indisprimary AND NOT EXISTS "
+        "(SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)";
+    const char *vals[1] = {e->name};
+    PGresult *res = PQexecParams(s->conn, sql, 1, NULL, vals, NULL, NULL, 0);
+    if (!res_ok(res)) {
+        rv_status rc = db_error(s, res, err, "copying");
+        PQclear(res);
+        return rc;
+    }
+    rv_buf drop = RV_BUF_INIT, fks = RV_BUF_INIT;
+    rv_buf_reset(&s->copy_ddl);
+    /* foreign keys are dropped first and added last */
+    for (int k = 0; k < PQntuples(res); k++) {
+        char *name = PQescapeIdentifier(s->conn, PQgetvalue(res, k, 1),
+                                        (size_t)PQgetlength(res, k, 1));
+        if (PQgetvalue(res, k, 0)[0] == 'c') {
+            rv_buf_printf(&drop, "ALTER TABLE %s DROP CONSTRAINT %s;\n", e->name, name);
+            rv_buf_printf(&fks, "ALTER TABLE %s ADD CONSTRAINT %s %s;\n", e->name, name,
+                          PQgetvalue(res, k, 2));
+        } else {
+            rv_buf_printf(&drop, "DROP INDEX %s;\n", name);
+            rv_buf_printf(&s->copy_ddl, "%s;\n", PQgetvalue(res, k, 2));
+        }
+        PQfreemem(name);
+    }
+    PQclear(res);
+    rv_buf_puts(&s->copy_ddl, rv_buf_str(&fks));
+    rv_status rc = drop.len ? exec(s, rv_buf_str(&drop), err) : RV_OK;
+    rv_buf_release(&drop);
+    rv_buf_release(&fks);
+    return rc;
+}
+
+static rv_status pg_copy_begin(rv_store *rs_, const rv_entity *e, rv_err *err)
+{
+    pg_store *s = (pg_store *)rs_;
+    if (s->copying)
+        return rv_err_set(err, RV_EINTERNAL, NULL, "copying %s: a copy is in progress", e->name);
+    rv_status rc = exec(s, "SET LOCAL maintenance_work_mem = '256MB'", err);
+    if (!rc)
+        rc = copy_strip(s, e, err);
+    if (rc) {
+        rv_err_prefix(err, "%s: ", e->name);
+        return rc;
+    }
+    rv_buf b = RV_BUF_INIT;
+    rv_buf_printf(&b, "COPY %s (id", e->name);
+    for (int i = 0; i < e->nfields; i++)
+        rv_buf_printf(&b, ", %s", e->fields[i].name);
+    rv_buf_puts(&b, ", created_at, updated_at) FROM STDIN (FORMAT binary)");
+    PGresult *res = PQexec(s->conn, rv_buf_str(&b));
+    rv_buf_release(&b);
+    if (PQresultStatus(res) != PGRES_COPY_IN)
+        rc = db_error(s, res, err, "copying");
+    PQclear(res);
+    if (rc) {
+        rv_err_prefix(err, "%s: ", e->name);
+        return rc;
+    }
+    s->copying = true;
+    s->copy_failed = false;
+    s->copy_ent = e;
+    rv_buf_reset(&s->copybuf);
+    rv_buf_append(&s->copybuf, "PGCOPY\n\377\r\n\0", 11);
+    put32(&s->copybuf, 0); /* flags */
+    put32(&s->copybuf, 0); /* header extension length */
+    return RV_OK;
+}
+
+static rv_status pg_copy_row(rv_store *rs_, const rv_record *r, rv_err *err)
+{
+    pg_store *s = (pg_store *)rs_;
+    const rv_entity *e = r->ent;
+    if (!s->copying || e != s->copy_ent || s->copy_failed)
+        return rv_err_set(err, RV_EINTERNAL, NULL, "copying %s: no copy of it in progress",
+                          e->name);
+    rv_buf *b = &s->copybuf;
+    put16(b, (int16_t)(e->nfields + 3));
+    put64(b, r->id);
+    for (int i = 0; i < e->nfields; i++) {
+        const rv_val *v = &r->v[i];
+        if (v->state != RV_V_SET) {
+            put32(b, -1);
+        } else if (rv_ftype_is_int(e->fields[i].type)) {
+            put64(b, v->i);
+        } else {
+            put32(b, (int32_t)v->len);
+            rv_buf_append(b, v->s ? v->s : "", v->len);
+        }
+    }
+    put64(b, r->created_at);
+    put64(b, r->updated_at);
+    return b->len >= COPY_BLOCK ? copy_flush(s, err) : RV_OK;
+}
+
+static rv_status pg_copy_end(rv_store *rs_, int64_t *rows, rv_err *err)
+{
+    pg_store *s = (pg_store *)rs_;
+    if (!s->copying)
+        return rv_err_set(err, RV_EINTERNAL, NULL, "copying: no copy in progress");
+    const rv_entity *e = s->copy_ent;
+    s->copying = false;
+    rv_status rc = RV_OK;
+    if (!s->copy_failed) {
+        put16(&s->copybuf, -1);
+        rc = copy_flush(s, err);
+    }
+    /* after a failure the COPY is abandoned: the server rolls it back */
+    PQputCopyEnd(s->conn, rc || s->copy_failed ? "copy abandoned" : NULL);
+    rv_buf_reset(&s->copybuf);
+    PGresult *res;
+    bool first = true;
+    while ((res = PQgetResult(s->conn)) != NULL) {
+        if (first && !rc) {
+            if (PQresultStatus(res) == PGRES_COMMAND_OK)
+                *rows = strtoll(PQcmdTuples(res), NULL, 10);
+            else
+                rc = copy_error(s, res, err);
+        }
+        first = false;
+        PQclear(res);
+    }
+    if (!rc && s->copy_failed)
+        rc = rv_err_set(err, RV_EDB, NULL, "copying: the copy had failed");
+    if (rc) {
+        rv_err_prefix(err, "%s: ", e->name);
+        return rc;
+    }
+    /* the indexes and foreign keys again, checking every row */
+    if (s->copy_ddl.len) {
+        res = PQexec(s->conn, rv_buf_str(&s->copy_ddl));
+        if (!res_ok(res))
+            rc = copy_error(s, res, err);
+        PQclear(res);
+        if (rc) {
+            rv_err_prefix(err, "%s: ", e->name);
+            return rc;
+        }
+    }
+    /* the next generated id comes after the copied ones */
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT setval(pg_get_serial_sequence('%s', 'id'), coalesce(max(id), 0) + 1, false) "
+             "FROM %s",
+             e->name, e->name);
+    rc = exec(s, sql, err);
+    if (rc)
+        rv_err_prefix(err, "%s: ", e->name);
+    return rc;
+}
+
+static rv_status pg_int_row(rv_store *rs_, const char *sql, int64_t *v, int n, rv_err *err)
+{
+    pg_store *s = (pg_store *)rs_;
+    revive(s);
+    PGresult *res = PQexec(s->conn, sql);
+    rv_status rc = RV_OK;
+    if (!res_ok(res) || PQntuples(res) != 1 || PQnfields(res) != n) {
+        rc = db_error(s, res, err, "reading totals");
+    } else {
+        for (int i = 0; i < n; i++)
+            v[i] = PQgetisnull(res, 0, i) ? 0 : strtoll(PQgetvalue(res, 0, i), NULL, 10);
+    }
+    PQclear(res);
+    return rc;
+}
+
 const rv__store_ops rv__pg_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -1269,4 +1513,8 @@ const rv__store_ops rv__pg_ops = {
     .count_refs = pg_count_refs,
     .list = pg_list,
     .count = pg_count,
+    .copy_begin = pg_copy_begin,
+    .copy_row = pg_copy_row,
+    .copy_end = pg_copy_end,
+    .int_row = pg_int_row,
 };

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/map.h"
 #include "model/money.h"
 
 extern const rv__store_ops rv__sqlite_ops;
@@ -48,6 +49,7 @@ typedef struct find_stmt {
  * own statement. */
 typedef struct list_stmt {
     char *sql;
+    uint64_t hash; /* of sql, to skip most string compares */
     sqlite3_stmt *st;
     uint64_t used;
     bool busy;
@@ -63,6 +65,8 @@ typedef struct sq_store {
     int nfinds;
     list_stmt lists[LIST_CACHE];
     uint64_t tick;
+    sqlite3_stmt *copy; /* the insert with ids of rv_store_copy_* */
+    int64_t copied;
 } sq_store;
 
 /* Extra SQL per schema version, beyond what the entity table implies. */
@@ -106,20 +110,7 @@ static rv_status exec(sq_store *s, const char *sql, rv_err *err)
     return RV_OK;
 }
 
-static const char *sql_type(rv_ftype t)
-{
-    switch (t) {
-    case RV_FT_INT:
-    case RV_FT_MONEY:
-    case RV_FT_DATE:
-    case RV_FT_TS:
-    case RV_FT_BOOL:
-    case RV_FT_REF:
-        return "INTEGER";
-    default:
-        return "TEXT";
-    }
-}
+static const char *sql_type(rv_ftype t) { return rv_ftype_is_int(t) ? "INTEGER" : "TEXT"; }
 
 static void column_def(rv_buf *b, const rv_entity *e, const rv_field *f, bool in_create)
 {
@@ -339,6 +330,7 @@ static void sq_close(rv_store *rs_)
         sqlite3_finalize(s->lists[k].st);
         free(s->lists[k].sql);
     }
+    sqlite3_finalize(s->copy);
     if (s->db)
         sqlite3_close(s->db);
     free(s->base.path);
@@ -426,18 +418,10 @@ static void bind_val(sqlite3_stmt *st, int col, const rv_field *f, const rv_val 
         sqlite3_bind_null(st, col);
         return;
     }
-    switch (f->type) {
-    case RV_FT_INT:
-    case RV_FT_MONEY:
-    case RV_FT_DATE:
-    case RV_FT_TS:
-    case RV_FT_BOOL:
-    case RV_FT_REF:
+    if (rv_ftype_is_int(f->type))
         sqlite3_bind_int64(st, col, v->i);
-        break;
-    default:
+    else
         sqlite3_bind_text(st, col, v->s, (int)v->len, SQLITE_STATIC);
-    }
 }
 
 /* Read column col of st into v (arena copies text when a is given,
@@ -450,6 +434,7 @@ static void read_val(sqlite3_stmt *st, int col, const rv_field *f, rv_val *v, rv
         return;
     }
     v->state = RV_V_SET;
+    v->i = 0;
     switch (f->type) {
     case RV_FT_INT:
     case RV_FT_MONEY:
@@ -480,7 +465,8 @@ static void read_val(sqlite3_stmt *st, int col, const rv_field *f, rv_val *v, rv
 
 static void read_row(sqlite3_stmt *st, const rv_entity *e, rv_record *r, rv_arena *a)
 {
-    rv_record_init(r, e);
+    /* every field is overwritten below: no need to clear the whole record */
+    r->ent = e;
     r->id = sqlite3_column_int64(st, 0);
     for (int i = 0; i < e->nfields; i++)
         read_val(st, i + 1, &e->fields[i], &r->v[i], a);
@@ -705,6 +691,7 @@ static void where_sql(rv_buf *b, const rv_query *q, bool with_cursor)
         switch (f->op) {
         case RV_OP_NULL: rv_buf_printf(b, "%s IS NULL", col); break;
         case RV_OP_NOTNULL: rv_buf_printf(b, "%s IS NOT NULL", col); break;
+        case RV_OP_IN: rv__store_in_sql(b, q->ent, f); break;
         case RV_OP_CONTAINS: rv_buf_printf(b, "instr(lower(%s), lower(?)) > 0", col); break;
         case RV_OP_NE: rv_buf_printf(b, "%s IS NOT ?", col); break;
         default: rv_buf_printf(b, "%s %s ?", col, ops[f->op]);
@@ -732,7 +719,7 @@ static int bind_filters(sqlite3_stmt *st, const rv_query *q, bool with_cursor)
     int col = 1;
     for (int i = 0; i < q->nfilters; i++) {
         const rv_filter *f = &q->filters[i];
-        if (f->op == RV_OP_NULL || f->op == RV_OP_NOTNULL)
+        if (f->op == RV_OP_NULL || f->op == RV_OP_NOTNULL || f->op == RV_OP_IN)
             continue;
         bind_val(st, col++, field_of(q->ent, f->field), &f->val);
     }
@@ -756,9 +743,10 @@ static int bind_filters(sqlite3_stmt *st, const rv_query *q, bool with_cursor)
 static sqlite3_stmt *list_prepare(sq_store *s, const char *sql, int *slot)
 {
     int victim = -1;
+    uint64_t h = rv_hash(sql, strlen(sql));
     for (int i = 0; i < LIST_CACHE; i++) {
         list_stmt *l = &s->lists[i];
-        if (l->sql && !l->busy && !strcmp(l->sql, sql)) {
+        if (l->sql && !l->busy && l->hash == h && !strcmp(l->sql, sql)) {
             l->used = ++s->tick;
             l->busy = true;
             *slot = i;
@@ -776,6 +764,7 @@ static sqlite3_stmt *list_prepare(sq_store *s, const char *sql, int *slot)
         sqlite3_finalize(l->st);
         free(l->sql);
         l->sql = rv_xstrdup(sql);
+        l->hash = h;
         l->st = st;
         l->used = ++s->tick;
         l->busy = true;
@@ -873,6 +862,83 @@ static rv_status sq_count(rv_store *rs_, const rv_query *q, int64_t *n, rv_err *
     return res;
 }
 
+/* --- bulk copy and totals -------------------------------------------------- */
+
+static rv_status sq_copy_begin(rv_store *rs_, const rv_entity *e, rv_err *err)
+{
+    sq_store *s = (sq_store *)rs_;
+    sqlite3_finalize(s->copy);
+    s->copy = NULL;
+    s->copied = 0;
+    /* checked at commit: a row may name a later row of its own table */
+    rv_status rc = exec(s, "PRAGMA defer_foreign_keys = ON", err);
+    if (rc)
+        return rc;
+    rv_buf b = RV_BUF_INIT;
+    rv_buf_printf(&b, "INSERT INTO %s (id", e->name);
+    for (int i = 0; i < e->nfields; i++)
+        rv_buf_printf(&b, ", %s", e->fields[i].name);
+    rv_buf_puts(&b, ", created_at, updated_at) VALUES (?");
+    for (int i = 0; i < e->nfields + 2; i++)
+        rv_buf_puts(&b, ", ?");
+    rv_buf_puts(&b, ")");
+    if (sqlite3_prepare_v2(s->db, rv_buf_str(&b), -1, &s->copy, NULL) != SQLITE_OK)
+        rc = db_error(s, err, "copying");
+    rv_buf_release(&b);
+    return rc;
+}
+
+static rv_status sq_copy_row(rv_store *rs_, const rv_record *r, rv_err *err)
+{
+    sq_store *s = (sq_store *)rs_;
+    const rv_entity *e = r->ent;
+    sqlite3_stmt *st = s->copy;
+    if (!st)
+        return rv_err_set(err, RV_EINTERNAL, NULL, "copying %s: no copy in progress", e->name);
+    sqlite3_bind_int64(st, 1, r->id);
+    for (int i = 0; i < e->nfields; i++)
+        bind_val(st, i + 2, &e->fields[i], &r->v[i]);
+    sqlite3_bind_int64(st, e->nfields + 2, r->created_at);
+    sqlite3_bind_int64(st, e->nfields + 3, r->updated_at);
+    rv_status out = RV_OK;
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        out = write_error(s, r, err);
+        rv_err_prefix(err, "copying %s %lld: ", e->name, (long long)r->id);
+    } else {
+        s->copied++;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return out;
+}
+
+static rv_status sq_copy_end(rv_store *rs_, int64_t *rows, rv_err *err)
+{
+    sq_store *s = (sq_store *)rs_;
+    (void)err;
+    sqlite3_finalize(s->copy);
+    s->copy = NULL;
+    *rows = s->copied;
+    return RV_OK;
+}
+
+static rv_status sq_int_row(rv_store *rs_, const char *sql, int64_t *v, int n, rv_err *err)
+{
+    sq_store *s = (sq_store *)rs_;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "reading totals");
+    rv_status rc = RV_OK;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_count(st) == n) {
+        for (int i = 0; i < n; i++)
+            v[i] = sqlite3_column_int64(st, i);
+    } else {
+        rc = db_error(s, err, "reading totals");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 const rv__store_ops rv__sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -893,4 +959,8 @@ const rv__store_ops rv__sqlite_ops = {
     .count_refs = sq_count_refs,
     .list = sq_list,
     .count = sq_count,
+    .copy_begin = sq_copy_begin,
+    .copy_row = sq_copy_row,
+    .copy_end = sq_copy_end,
+    .int_row = sq_int_row,
 };

@@ -25,6 +25,7 @@
 #include "api/api.h"
 #include "http_client.h"
 #include "model/money.h"
+#include "service/auth.h"
 #include "testutil.h"
 
 #define NOW 1700000000000LL /* 2023-11-14T22:13:20.000Z */
@@ -43,6 +44,7 @@ static api_env *env_start(const char *name, int threads, size_t max_body)
     a->t = tu_env_new(name);
     tu_seed_pipeline(a->t);
     rv_now_set(NOW);
+    tu_admin_token(a->t);
     rv_api_opts o;
     rv_api_opts_init(&o);
     o.db_path = a->t->path;
@@ -56,6 +58,12 @@ static api_env *env_start(const char *name, int threads, size_t max_body)
     a->port = rv_api_port(a->srv);
     assert_true(a->port > 0);
     a->conn.fd = -1;
+    /* the token's first use stamps last_used_at: do it now, not inside a
+     * case that checks that a failed request changed nothing */
+    tu_http_resp r;
+    assert_true(tu_http_do(a->port, "GET", "/api/v1/settings", NULL, NULL, &r));
+    assert_int_equal(r.status, 200);
+    tu_http_resp_release(&r);
     return a;
 }
 
@@ -918,7 +926,7 @@ static void route_table(void **state)
         if (!t[i].ent)
             fixed++;
     }
-    assert_int_equal(fixed, 3); /* /, /healthz, /api/v1/openapi.json */
+    assert_int_equal(fixed, 6); /* /, /healthz, /api/v1/openapi.json, GET+POST /login, /logout */
     /* per entity: five routes, three for append-only, two for read-only */
     for (int k = 0; rv_entities[k]; k++) {
         const rv_entity *e = rv_entities[k];
@@ -939,7 +947,7 @@ static void route_table(void **state)
         assert_int_equal(patch, !(e->flags & (RV_ENT_READONLY | RV_ENT_APPEND)));
         assert_int_equal(del, patch);
     }
-    assert_int_equal(n, 3 + 5 * 15 + 3 + 2 * 2);
+    assert_int_equal(n, 6 + 5 * 16 + 3 + 2 * 5);
 }
 
 /* "/api/v1/deals/{id}" with {id} filled in */
@@ -1047,8 +1055,13 @@ static void openapi_document(void **state)
         if (!sc)
             fail_msg("no schema %s for %s", name, e->name);
         for (int i = 0; i < e->nfields; i++) {
-            if (!json_object_get(json_object_get(sc, "properties"), e->fields[i].name))
+            bool has = json_object_get(json_object_get(sc, "properties"), e->fields[i].name);
+            if (e->fields[i].flags & RV_F_SECRET) {
+                if (has) /* secrets are never described, let alone shown */
+                    fail_msg("schema %s shows secret %s", name, e->fields[i].name);
+            } else if (!has) {
                 fail_msg("schema %s lacks %s", name, e->fields[i].name);
+            }
         }
     }
     json_t *err = json_object_get(schemas, "Error");
@@ -1098,6 +1111,7 @@ static void serve_command(void **state)
     }
     tu_env *t = tu_env_new("api-serve");
     tu_create(t, "accounts", "{\"name\":\"Served\"}");
+    tu_admin_token(t);
     int errpipe[2];
     assert_int_equal(pipe(errpipe), 0);
     pid_t pid = fork();

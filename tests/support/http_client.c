@@ -63,6 +63,13 @@ static bool send_all(int fd, const char *p, size_t n)
     return true;
 }
 
+static char default_headers[1024];
+
+void tu_http_set_default_headers(const char *headers)
+{
+    snprintf(default_headers, sizeof default_headers, "%s", headers ? headers : "");
+}
+
 bool tu_http_send(tu_http *c, const char *method, const char *path, const char *content_type,
                   const char *body, size_t body_len, const char *extra_headers, bool chunked)
 {
@@ -76,7 +83,7 @@ bool tu_http_send(tu_http *c, const char *method, const char *path, const char *
         n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\n", body_len);
     if (extra_headers)
         n += snprintf(head + n, sizeof head - (size_t)n, "%s", extra_headers);
-    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+    n += snprintf(head + n, sizeof head - (size_t)n, "%s\r\n", default_headers);
     if (n >= (int)sizeof head || !send_all(c->fd, head, (size_t)n))
         return false;
     if (!chunked)

@@ -45,6 +45,10 @@ void tu_http_close(tu_http *c);
  * transfer encoding instead of with a Content-Length. */
 bool tu_http_send(tu_http *c, const char *method, const char *path, const char *content_type,
                   const char *body, size_t body_len, const char *extra_headers, bool chunked);
+/* Header lines ("Name: value\r\n"...) sent with every request from now on
+ * (the API tests' credentials); NULL or "" for none. */
+void tu_http_set_default_headers(const char *headers);
+
 /* Read one response (HEAD requests: pass head=true, no body follows). */
 bool tu_http_recv(tu_http *c, tu_http_resp *r, bool head);
 

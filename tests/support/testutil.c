@@ -3,6 +3,9 @@
  */
 #include "testutil.h"
 
+#include "http_client.h"
+#include "service/auth.h"
+
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -371,6 +374,24 @@ int64_t tu_table_exists(tu_env *t, const char *table)
         snprintf(sql, sizeof sql,
                  "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'", table);
     return tu_sql_int(t, sql);
+}
+
+const char *tu_admin_token(tu_env *t)
+{
+    static char token[RV_TOKEN_TEXT], header[RV_TOKEN_TEXT + 40];
+    rv_err err;
+    int64_t id;
+    rv_auth_set_fast(true);
+    rv_ctx c = t->ctx;
+    c.who = NULL;
+    if (rv_users_create(&c, "admin@example.com", "Test Admin", "admin", "admin-password", &id, &err) &&
+        err.code != RV_ECONFLICT)
+        fail_msg("creating admin@example.com: %s", err.message);
+    if (rv_tokens_create(&c, "admin@example.com", "tests", "admin", token, &id, &err))
+        fail_msg("creating a token: %s", err.message);
+    snprintf(header, sizeof header, "Authorization: Bearer %s\r\n", token);
+    tu_http_set_default_headers(header);
+    return token;
 }
 
 int64_t tu_count(tu_env *t, const char *entity)

@@ -52,6 +52,11 @@ rv_status tu_try_update(tu_env *t, const char *entity, int64_t id, const char *j
 /* A pipeline "Sales" (default) with stages Prospecting(10), Proposal(60,
  * exit criteria amount,close_date), Won(won), Lost(lost). */
 void tu_seed_pipeline(tu_env *t);
+/* An admin user (admin@example.com) with an admin-scope API token; sends
+ * "Authorization: Bearer <token>" with every tu_http request from now on
+ * and returns the token (static buffer).  Password hashing uses
+ * libsodium's minimum cost in tests. */
+const char *tu_admin_token(tu_env *t);
 /* Count rows of an entity. */
 int64_t tu_count(tu_env *t, const char *entity);
 /* One scalar from plain SQL on the fixture's database, through sqlite3 or

@@ -1,0 +1,736 @@
+/*
+ * test_access.c - who may do what, over real HTTP: the matrix of every
+ * route of the route table x every role x the record's owner (the user
+ * themselves, their subordinate, someone else), plus sign-in, lockout,
+ * CSRF, token scopes, secrets and the audit log.
+ *
+ * The expectations are computed here from a hand-written copy of the
+ * access table (want_scope below, the table of docs/access.md) and the
+ * rules' meaning, not from the code under test; a separate test checks
+ * that the service's table says the same.  The matrix walks
+ * rv_api_routes(), so a route added later without a case here fails the
+ * test ("no case for route ...").
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "http_client.h"
+#include "model/money.h"
+#include "service/auth.h"
+#include "testutil.h"
+
+#define NOW 1700000000000LL
+
+/* --- the access table, by hand (docs/access.md) ----------------------------- */
+
+static const char *const role_names[] = {"admin", "manager", "rep", "marketing", "cs", "finance"};
+#define NROLES 6
+
+/* read/write scope per role: a=all n=none o=own t=team s=subtree c=account */
+static const struct want_scope {
+    const char *entity, *read, *write;
+} want_scope[] = {
+    {"teams", "aaaaaa", "annnnn"},         {"users", "aaaaaa", "annnnn"},
+    {"accounts", "astnaa", "asonnn"},      {"contacts", "astnan", "asonnn"},
+    {"campaigns", "aaaaaa", "annann"},     {"leads", "astann", "asoann"},
+    {"products", "aaaaaa", "annnnn"},      {"pipelines", "aaaaaa", "annnnn"},
+    {"stages", "aaaaaa", "annnnn"},        {"deals", "astaaa", "asonnn"},
+    {"deal_products", "astaaa", "asonnn"}, {"activities", "astncn", "asoncn"},
+    {"touches", "annann", "annann"},       {"subscriptions", "astnaa", "asonan"},
+    {"field_defs", "aaaaaa", "annnnn"},    {"stage_history", "astaaa", "annnnn"},
+    {"field_history", "annnnn", "nnnnnn"}, {"events", "annnnn", "nnnnnn"},
+    {"settings", "annnnn", "annnnn"},      {"audit_log", "annnnn", "nnnnnn"},
+    {"sessions", "annnnn", "nnnnnn"},      {"api_tokens", "annnnn", "nnnnnn"},
+};
+
+static const struct want_scope *want_of(const char *entity)
+{
+    for (size_t i = 0; i < sizeof want_scope / sizeof want_scope[0]; i++)
+        if (!strcmp(want_scope[i].entity, entity))
+            return &want_scope[i];
+    fail_msg("no hand-written access row for %s", entity);
+    return NULL;
+}
+
+static const char *scope_word(char c)
+{
+    switch (c) {
+    case 'a': return "all";
+    case 'n': return "none";
+    case 'o': return "own";
+    case 't': return "team";
+    case 's': return "subtree";
+    case 'c': return "account";
+    }
+    return "?";
+}
+
+/* The service's table says what the hand-written one says, for every
+ * entity and role. */
+static void rules_table(void **state)
+{
+    (void)state;
+    for (int k = 0; rv_entities[k]; k++) {
+        const struct want_scope *w = want_of(rv_entities[k]->name);
+        for (int r = 0; r < NROLES; r++) {
+            assert_string_equal(rv_access_scope(rv_entities[k], (rv_role)r, false),
+                                scope_word(w->read[r]));
+            assert_string_equal(rv_access_scope(rv_entities[k], (rv_role)r, true),
+                                scope_word(w->write[r]));
+        }
+    }
+}
+
+/* --- fixture ----------------------------------------------------------------- */
+
+/* Owner cases: the role user themselves, their subordinate, someone else. */
+enum { OWN, SUB, OTHER, NCASES };
+static const char *const case_names[] = {"own", "subordinate's", "other's"};
+
+/* entities whose rows have an owner, and how */
+static const struct owned {
+    const char *entity, *parent; /* parent: the entity the owner comes through */
+} owned[] = {
+    {"accounts", NULL}, {"contacts", NULL},      {"leads", NULL},
+    {"deals", NULL},    {"activities", NULL},    {"deal_products", "deals"},
+    {"subscriptions", "accounts"}, {"stage_history", "deals"},
+};
+#define NOWNED (sizeof owned / sizeof owned[0])
+
+typedef struct fixture {
+    tu_env *t;
+    rv_api_server *srv;
+    int port;
+    tu_http conn;
+    int64_t user[NROLES], sub[NROLES], other;
+    char token[NROLES][RV_TOKEN_TEXT];
+    int64_t product, campaign;
+    /* rec[owned entity][role][case]: a record of that owner */
+    int64_t rec[NOWNED][NROLES][NCASES];
+    int seq;
+} fixture;
+
+static int owned_index(const char *entity)
+{
+    for (size_t i = 0; i < NOWNED; i++)
+        if (!strcmp(owned[i].entity, entity))
+            return (int)i;
+    return -1;
+}
+
+static int64_t owner_of(fixture *f, int role, int cs)
+{
+    return cs == OWN ? f->user[role] : cs == SUB ? f->sub[role] : f->other;
+}
+
+/* Body creating a record of entity e owned (directly or through its
+ * parent) by owner; unique names from f->seq. */
+static char *create_body(fixture *f, const char *e, int role, int cs)
+{
+    char *b = malloc(600);
+    int n = ++f->seq;
+    int64_t o = owner_of(f, role, cs);
+    int ai = owned_index("accounts"), di = owned_index("deals");
+    int64_t acct = f->rec[ai][role][cs], deal = f->rec[di][role][cs];
+    if (!strcmp(e, "accounts"))
+        snprintf(b, 600, "{\"name\":\"A%d\",\"owner_id\":%lld}", n, (long long)o);
+    else if (!strcmp(e, "contacts"))
+        snprintf(b, 600, "{\"last_name\":\"C%d\",\"owner_id\":%lld}", n, (long long)o);
+    else if (!strcmp(e, "leads"))
+        snprintf(b, 600, "{\"last_name\":\"L%d\",\"owner_id\":%lld}", n, (long long)o);
+    else if (!strcmp(e, "deals"))
+        snprintf(b, 600, "{\"name\":\"D%d\",\"stage_id\":1,\"owner_id\":%lld}", n, (long long)o);
+    else if (!strcmp(e, "activities"))
+        snprintf(b, 600, "{\"kind\":\"call\",\"owner_id\":%lld,\"account_id\":%lld}", (long long)o,
+                 (long long)acct);
+    else if (!strcmp(e, "deal_products"))
+        snprintf(b, 600, "{\"deal_id\":%lld,\"product_id\":%lld,\"unit_price\":\"10\"}",
+                 (long long)deal, (long long)f->product);
+    else if (!strcmp(e, "subscriptions"))
+        snprintf(b, 600, "{\"account_id\":%lld,\"mrr\":\"10\",\"start_on\":\"2024-01-01\"}",
+                 (long long)acct);
+    else if (!strcmp(e, "stage_history"))
+        snprintf(b, 600, "{\"deal_id\":%lld,\"to_stage_id\":1,\"changed_at\":\"2024-01-01T00:00:00Z\"}",
+                 (long long)deal);
+    else if (!strcmp(e, "teams"))
+        snprintf(b, 600, "{\"name\":\"T%d\"}", n);
+    else if (!strcmp(e, "users"))
+        snprintf(b, 600, "{\"name\":\"U%d\",\"email\":\"u%d@example.com\"}", n, n);
+    else if (!strcmp(e, "products"))
+        snprintf(b, 600, "{\"name\":\"P%d\"}", n);
+    else if (!strcmp(e, "pipelines"))
+        snprintf(b, 600, "{\"name\":\"Pl%d\"}", n);
+    else if (!strcmp(e, "stages"))
+        snprintf(b, 600, "{\"pipeline_id\":1,\"name\":\"S%d\"}", n);
+    else if (!strcmp(e, "field_defs"))
+        snprintf(b, 600, "{\"entity\":\"deals\",\"name\":\"f%d\",\"type\":\"text\"}", n);
+    else if (!strcmp(e, "campaigns"))
+        snprintf(b, 600, "{\"name\":\"Cm%d\"}", n);
+    else if (!strcmp(e, "touches"))
+        snprintf(b, 600, "{\"kind\":\"visit\",\"at\":\"2024-01-01T00:00:00Z\"}");
+    else if (!strcmp(e, "settings"))
+        snprintf(b, 600, "{\"key\":\"k%d\",\"value\":\"x\"}", n);
+    else
+        fail_msg("no create body for %s", e);
+    return b;
+}
+
+static const char *patch_body(const char *e)
+{
+    static const struct {
+        const char *e, *body;
+    } t[] = {
+        {"accounts", "{\"industry\":\"x\"}"}, {"contacts", "{\"title\":\"x\"}"},
+        {"leads", "{\"title\":\"x\"}"},       {"deals", "{\"next_step\":\"x\"}"},
+        {"activities", "{\"subject\":\"x\"}"}, {"deal_products", "{\"quantity\":2}"},
+        {"subscriptions", "{\"seats\":2}"},   {"teams", "{\"region\":\"x\"}"},
+        {"users", "{\"title\":\"x\"}"},       {"products", "{\"family\":\"x\"}"},
+        {"pipelines", "{\"external_id\":\"x\"}"}, {"stages", "{\"stall_days\":5}"},
+        {"field_defs", "{\"label\":\"x\"}"},  {"campaigns", "{\"channel\":\"x\"}"},
+        {"touches", "{\"channel\":\"x\"}"},   {"settings", "{\"value\":\"y\"}"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(t[i].e, e))
+            return t[i].body;
+    fail_msg("no patch body for %s", e);
+    return NULL;
+}
+
+/* Create through the service with full rights (the CLI's view). */
+static int64_t make(fixture *f, const char *e, int role, int cs)
+{
+    char *b = create_body(f, e, role, cs);
+    rv_ctx c = f->t->ctx;
+    c.who = NULL;
+    tu_env tmp = *f->t;
+    tmp.ctx = c;
+    int64_t id = tu_create(&tmp, e, b);
+    free(b);
+    return id;
+}
+
+static int64_t user(fixture *f, const char *email, const char *role, int64_t manager)
+{
+    char b[300];
+    snprintf(b, sizeof b, "{\"name\":\"%s\",\"email\":\"%s\",\"role\":\"%s\"%s%lld}", email, email,
+             role, manager ? ",\"manager_id\":" : ",\"title\":\"", (long long)manager);
+    if (!manager)
+        snprintf(b, sizeof b, "{\"name\":\"%s\",\"email\":\"%s\",\"role\":\"%s\"}", email, email,
+                 role);
+    return tu_create(f->t, "users", b);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->t = tu_env_new("access");
+    tu_seed_pipeline(f->t);
+    rv_now_set(NOW);
+    rv_auth_set_fast(true);
+    tu_admin_token(f->t);
+    assert_int_equal(tu_sql_int(f->t, "SELECT id FROM users WHERE email = 'admin@example.com'"), 1);
+    tu_http_set_default_headers(NULL); /* every request names its own token */
+    f->other = user(f, "other@example.com", "rep", 0);
+    for (int r = 0; r < NROLES; r++) {
+        char email[64];
+        snprintf(email, sizeof email, "%s@example.com", role_names[r]);
+        f->user[r] = r == 0 ? 1 /* tu_admin_token's admin */ : user(f, email, role_names[r], 0);
+        snprintf(email, sizeof email, "%s.sub@example.com", role_names[r]);
+        f->sub[r] = user(f, email, "rep", f->user[r]);
+        rv_err err;
+        int64_t id;
+        snprintf(email, sizeof email, "%s@example.com", role_names[r]);
+        if (rv_tokens_create(&f->t->ctx, email, "matrix", r == 0 ? "admin" : "write", f->token[r],
+                             &id, &err))
+            fail_msg("token: %s", err.message);
+    }
+    f->product = tu_create(f->t, "products", "{\"name\":\"Widget\"}");
+    /* one row of each reference entity, id 1 */
+    tu_create(f->t, "teams", "{\"name\":\"East\"}");
+    tu_create(f->t, "settings", "{\"key\":\"rep_read_team\",\"value\":\"false\"}");
+    tu_create(f->t, "touches", "{\"kind\":\"visit\",\"at\":\"2024-01-01T00:00:00Z\"}");
+    tu_create(f->t, "field_defs", "{\"entity\":\"deals\",\"name\":\"color\",\"type\":\"text\"}");
+    f->campaign = tu_create(f->t, "campaigns", "{\"name\":\"Launch\"}");
+    /* parents first: accounts and deals come before their children */
+    for (size_t i = 0; i < NOWNED; i++)
+        for (int r = 0; r < NROLES; r++)
+            for (int cs = 0; cs < NCASES; cs++)
+                f->rec[i][r][cs] = make(f, owned[i].entity, r, cs);
+    /* rows for the read-only entities: a field change, a session */
+    tu_try_update(f->t, "deals", f->rec[owned_index("deals")][0][0], "{\"amount\":\"5\"}", NULL);
+    char tok[RV_TOKEN_TEXT], csrf[RV_TOKEN_TEXT];
+    rv_err err;
+    rv_users_passwd(&f->t->ctx, "admin@example.com", "admin-password", &err);
+    if (rv_auth_login(&f->t->ctx, "admin@example.com", "admin-password", tok, csrf, &err))
+        fail_msg("login: %s", err.message);
+    rv_api_opts o;
+    rv_api_opts_init(&o);
+    o.db_path = f->t->path;
+    o.port = 0;
+    o.threads = 2;
+    if (rv_api_start(&o, &f->srv, &err))
+        fail_msg("rv_api_start: %s", err.message);
+    f->port = rv_api_port(f->srv);
+    f->conn.fd = -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    tu_http_close(&f->conn);
+    rv_api_stop(f->srv);
+    tu_env_free(f->t);
+    rv_now_set(0);
+    tu_http_set_default_headers(NULL);
+    free(f);
+    return 0;
+}
+
+static void req(fixture *f, const char *method, const char *path, const char *headers,
+                const char *ctype, const char *body, tu_http_resp *r)
+{
+    if (f->conn.fd < 0 && !tu_http_connect(&f->conn, f->port))
+        fail_msg("connect failed");
+    if (!ctype && body)
+        ctype = "application/json";
+    if (!tu_http_send(&f->conn, method, path, ctype, body, body ? strlen(body) : 0, headers, false) ||
+        !tu_http_recv(&f->conn, r, false))
+        fail_msg("%s %s: no response", method, path);
+    if (r->closed)
+        tu_http_close(&f->conn);
+}
+
+static void as_role(fixture *f, int role, const char *method, const char *path, const char *body,
+                    tu_http_resp *r)
+{
+    char h[RV_TOKEN_TEXT + 40];
+    snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", f->token[role]);
+    req(f, method, path, h, NULL, body, r);
+}
+
+/* The error message in a response body. */
+static const char *message_of(const tu_http_resp *r, char *buf, size_t cap)
+{
+    json_t *j = json_loads(r->body, 0, NULL);
+    const char *m = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+    snprintf(buf, cap, "%s", m ? m : "(no message)");
+    json_decref(j);
+    return buf;
+}
+
+static void expect(const tu_http_resp *r, int status, const char *msg, const char *what)
+{
+    char got[600];
+    if (r->status != status)
+        fail_msg("%s: status %d, want %d (%s)", what, r->status, status, r->body);
+    if (msg && strcmp(message_of(r, got, sizeof got), msg) != 0)
+        fail_msg("%s: message '%s', want '%s'", what, got, msg);
+}
+
+/* Can role see a record of e owned by case cs (hand-derived)? */
+static bool sees(char scope, int cs)
+{
+    switch (scope) {
+    case 'a': return true;
+    case 'c': return true; /* the fixture's activities all have an account */
+    case 'o':
+    case 't': return cs == OWN; /* rep_read_team is off */
+    case 's': return cs != OTHER;
+    }
+    return false;
+}
+
+/* --- the matrix ------------------------------------------------------------- */
+
+static bool ends_with_id(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 5 && !strcmp(path + n - 5, "/{id}");
+}
+
+static void entity_refusal(char *msg, size_t cap, const char *email, int role, bool write,
+                           const rv_entity *e)
+{
+    snprintf(msg, cap, "user %s (%s) may not %s %s", email, role_names[role],
+             write ? "change" : "read", e->name);
+}
+
+static void matrix(void **state)
+{
+    fixture *f = *state;
+    size_t n;
+    const rv_route *routes = rv_api_routes(&n);
+    int checked = 0, refused = 0;
+    for (size_t i = 0; i < n; i++) {
+        const rv_route *rt = &routes[i];
+        const rv_entity *e = rt->ent;
+        for (int role = 0; role < NROLES; role++) {
+            char email[64], what[300], msg[400], path[200];
+            snprintf(email, sizeof email, "%s@example.com", role_names[role]);
+            tu_http_resp r;
+            if (!e) {
+                /* the fixed routes: the same answer for every signed-in role */
+                snprintf(what, sizeof what, "%s %s as %s", rt->method, rt->path, role_names[role]);
+                bool login = !strcmp(rt->path, "/login") && !strcmp(rt->method, "POST");
+                bool known = login || !strcmp(rt->path, "/") || !strcmp(rt->path, "/healthz") ||
+                             !strcmp(rt->path, "/login") || !strcmp(rt->path, "/logout") ||
+                             !strcmp(rt->path, "/api/v1/openapi.json");
+                if (!known)
+                    fail_msg("no case for route %s %s", rt->method, rt->path);
+                as_role(f, role, rt->method, rt->path, login ? "{}" : NULL, &r);
+                if (login)
+                    expect(&r, 400, "email is required", what);
+                else
+                    expect(&r, rt->status, NULL, what);
+                tu_http_resp_release(&r);
+                checked++;
+                continue;
+            }
+            const struct want_scope *w = want_of(e->name);
+            char rs = w->read[role], ws = w->write[role];
+            int oi = owned_index(e->name);
+            int ncases = oi >= 0 ? NCASES : 1;
+            for (int cs = 0; cs < ncases; cs++) {
+                snprintf(what, sizeof what, "%s %s as %s, %s record", rt->method, rt->path,
+                         role_names[role], oi >= 0 ? case_names[cs] : "a");
+                int64_t id = oi >= 0 ? f->rec[oi][role][cs] : 1;
+                bool visible = rs != 'n' && sees(rs, cs);
+                bool writable = ws != 'n' && sees(ws, cs);
+                const char *m = rt->method;
+                int want = rt->status;
+                msg[0] = '\0';
+                char *body = NULL;
+                if (!strcmp(m, "GET") && !ends_with_id(rt->path)) {
+                    snprintf(path, sizeof path, "/api/v1/%s?id=%lld", e->name, (long long)id);
+                    if (rs == 'n')
+                        want = 403, entity_refusal(msg, sizeof msg, email, role, false, e);
+                } else if (!strcmp(m, "GET")) {
+                    snprintf(path, sizeof path, "/api/v1/%s/%lld", e->name, (long long)id);
+                    if (rs == 'n')
+                        want = 403, entity_refusal(msg, sizeof msg, email, role, false, e);
+                    else if (!visible)
+                        want = 403, snprintf(msg, sizeof msg, "user %s may not read %s %lld",
+                                             email, e->one, (long long)id);
+                } else if (!strcmp(m, "POST")) {
+                    snprintf(path, sizeof path, "/api/v1/%s", e->name);
+                    body = create_body(f, e->name, role, cs);
+                    if (ws == 'n') {
+                        want = 403, entity_refusal(msg, sizeof msg, email, role, true, e);
+                    } else if (!writable) {
+                        want = 403;
+                        const char *parent = owned[oi].parent;
+                        if (parent)
+                            snprintf(msg, sizeof msg, "user %s may not create a %s of %s %lld",
+                                     email, e->one, rv_entity_find(parent)->one,
+                                     (long long)f->rec[owned_index(parent)][role][cs]);
+                        else
+                            snprintf(msg, sizeof msg, "user %s may not create a %s owned by user %lld",
+                                     email, e->one, (long long)owner_of(f, role, cs));
+                    }
+                } else if (!strcmp(m, "PATCH") || !strcmp(m, "DELETE")) {
+                    bool del = !strcmp(m, "DELETE");
+                    if (del) /* a fresh record: deleting must not be blocked by references */
+                        id = make(f, e->name, role, cs);
+                    snprintf(path, sizeof path, "/api/v1/%s/%lld", e->name, (long long)id);
+                    if (!del)
+                        body = strdup(patch_body(e->name));
+                    if (rs == 'n')
+                        want = 403, entity_refusal(msg, sizeof msg, email, role, false, e);
+                    else if (ws == 'n')
+                        want = 403, entity_refusal(msg, sizeof msg, email, role, true, e);
+                    else if (!visible)
+                        want = 403, snprintf(msg, sizeof msg, "user %s may not read %s %lld",
+                                             email, e->one, (long long)id);
+                    else if (!writable)
+                        want = 403, snprintf(msg, sizeof msg, "user %s may not change %s %lld",
+                                             email, e->one, (long long)id);
+                } else {
+                    fail_msg("no case for route %s %s", rt->method, rt->path);
+                }
+                as_role(f, role, m, path, body, &r);
+                expect(&r, want, msg[0] ? msg : NULL, what);
+                if (want == 200 && !strcmp(m, "GET") && !ends_with_id(rt->path)) {
+                    /* the list shows the record exactly when a get would */
+                    json_t *j = json_loads(r.body, 0, NULL);
+                    size_t rows = json_array_size(json_object_get(j, "data"));
+                    json_decref(j);
+                    if (rows != (visible ? 1u : 0u))
+                        fail_msg("%s: %zu rows, want %d", what, rows, visible ? 1 : 0);
+                }
+                refused += want == 403;
+                tu_http_resp_release(&r);
+                free(body);
+                checked++;
+            }
+        }
+    }
+    print_message("matrix: %d requests, %d refused\n", checked, refused);
+    assert_true(checked > 500);
+    /* every refusal is in the audit log, with who and why */
+    assert_int_equal(tu_sql_int(f->t, "SELECT count(*) FROM audit_log WHERE action = 'refused'"),
+                     refused);
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM audit_log WHERE action = 'refused' AND actor_id = %lld AND "
+             "entity = 'audit_log' AND reason = 'user rep@example.com (rep) may not read audit_log'",
+             (long long)f->user[2]);
+    assert_int_equal(tu_sql_int(f->t, sql), 2); /* list and get */
+}
+
+/* --- sign-in, lockout, CSRF, token scopes, secrets, audit rows ------------------ */
+
+static const char *cookie_of(const tu_http_resp *r, const char *name, char *buf, size_t cap)
+{
+    /* Set-Cookie lines in the raw header block */
+    char want[64];
+    snprintf(want, sizeof want, "Set-Cookie: %s=", name);
+    const char *p = strstr(r->headers, want);
+    if (!p)
+        return NULL;
+    p += strlen(want);
+    size_t n = strcspn(p, ";\r\n");
+    snprintf(buf, cap, "%.*s", (int)n, p);
+    return buf;
+}
+
+static void sessions_and_csrf(void **state)
+{
+    fixture *f = *state;
+    tu_http_resp r;
+    char h[600], sess[200], csrf[200], hdr[600];
+    /* no credentials: 401 with WWW-Authenticate; /healthz needs none */
+    req(f, "GET", "/api/v1/deals", NULL, NULL, NULL, &r);
+    expect(&r, 401, "sign in first: send 'Authorization: Bearer <token>' or the session cookie "
+                    "from POST /login", "no credentials");
+    assert_non_null(tu_http_header(&r, "WWW-Authenticate", h, sizeof h));
+    assert_string_equal(h, "Bearer realm=\"revos\"");
+    tu_http_resp_release(&r);
+    req(f, "GET", "/api/v1/deals", "Authorization: Bearer rvs_nope\r\n", NULL, NULL, &r);
+    expect(&r, 401, "the API token is not valid (unknown or revoked)", "bad token");
+    tu_http_resp_release(&r);
+    req(f, "GET", "/healthz", NULL, NULL, NULL, &r);
+    expect(&r, 200, NULL, "healthz");
+    tu_http_resp_release(&r);
+    req(f, "GET", "/", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 303); /* people go to the login page */
+    assert_string_equal(tu_http_header(&r, "Location", h, sizeof h), "/login");
+    tu_http_resp_release(&r);
+    req(f, "GET", "/login", NULL, NULL, NULL, &r);
+    expect(&r, 200, NULL, "login page");
+    assert_non_null(strstr(r.body, "<form method=\"post\" action=\"/login\">"));
+    tu_http_resp_release(&r);
+
+    /* sign in with a form: cookies, then a redirect */
+    rv_err err;
+    assert_int_equal(rv_users_passwd(&f->t->ctx, "rep@example.com", "rep password 1", &err), RV_OK);
+    req(f, "POST", "/login", NULL, "application/x-www-form-urlencoded",
+        "email=rep%40example.com&password=rep+password+1", &r);
+    assert_int_equal(r.status, 303);
+    assert_non_null(cookie_of(&r, "rv_session", sess, sizeof sess));
+    assert_non_null(cookie_of(&r, "rv_csrf", csrf, sizeof csrf));
+    assert_non_null(strstr(r.headers, "HttpOnly; SameSite=Strict"));
+    tu_http_resp_release(&r);
+    /* only the token's hash is stored */
+    char sql[400];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM sessions WHERE token_hash = '%s'", sess);
+    assert_int_equal(tu_sql_int(f->t, sql), 0);
+    assert_int_equal(tu_sql_int(f->t, "SELECT count(*) FROM sessions WHERE length(token_hash) = 64"), 2);
+
+    /* the cookie reads what the rep may read */
+    snprintf(hdr, sizeof hdr, "Cookie: rv_session=%s\r\n", sess);
+    snprintf(sql, sizeof sql, "/api/v1/deals/%lld", (long long)f->rec[owned_index("deals")][2][OWN]);
+    req(f, "GET", sql, hdr, NULL, NULL, &r);
+    expect(&r, 200, NULL, "cookie get");
+    tu_http_resp_release(&r);
+    /* a write with the cookie but without the CSRF token is refused */
+    const char *body = "{\"name\":\"Via cookie\",\"stage_id\":1}";
+    req(f, "POST", "/api/v1/deals", hdr, NULL, body, &r);
+    expect(&r, 403, "POST /api/v1/deals with a session cookie needs the CSRF token (header "
+                    "X-CSRF-Token or form field csrf_token)", "no csrf");
+    tu_http_resp_release(&r);
+    snprintf(hdr, sizeof hdr, "Cookie: rv_session=%s\r\nX-CSRF-Token: %s0\r\n", sess, csrf);
+    req(f, "POST", "/api/v1/deals", hdr, NULL, body, &r);
+    assert_int_equal(r.status, 403);
+    tu_http_resp_release(&r);
+    snprintf(hdr, sizeof hdr, "Cookie: rv_session=%s\r\nX-CSRF-Token: %s\r\n", sess, csrf);
+    req(f, "POST", "/api/v1/deals", hdr, NULL, body, &r);
+    expect(&r, 201, NULL, "with csrf");
+    assert_non_null(strstr(r.body, "\"owner_id\":")); /* the rep's own deal */
+    tu_http_resp_release(&r);
+    /* logout ends the session */
+    req(f, "POST", "/logout", hdr, NULL, NULL, &r);
+    expect(&r, 204, NULL, "logout");
+    tu_http_resp_release(&r);
+    req(f, "GET", "/api/v1/deals", hdr, NULL, NULL, &r);
+    expect(&r, 401, "the session is not valid (unknown or expired)", "after logout");
+    tu_http_resp_release(&r);
+    assert_int_equal(tu_sql_int(f->t, "SELECT count(*) FROM audit_log WHERE action = 'logout'"), 1);
+}
+
+static void lockout(void **state)
+{
+    fixture *f = *state;
+    rv_err err;
+    char tok[RV_TOKEN_TEXT], csrf[RV_TOKEN_TEXT];
+    assert_int_equal(rv_users_passwd(&f->t->ctx, "cs@example.com", "right password", &err), RV_OK);
+    for (int i = 1; i < RV_AUTH_MAX_FAILS; i++) {
+        assert_int_equal(rv_auth_login(&f->t->ctx, "cs@example.com", "wrong", tok, csrf, &err),
+                         RV_EUNAUTH);
+        assert_string_equal(err.message, "email or password is wrong");
+    }
+    /* the fifth failure locks for 15 minutes, the right password included */
+    assert_int_equal(rv_auth_login(&f->t->ctx, "cs@example.com", "wrong", tok, csrf, &err),
+                     RV_ELOCKED);
+    assert_string_equal(err.message, "too many failed sign-ins for cs@example.com: locked until "
+                                     "2023-11-14T22:28:20.000Z");
+    assert_int_equal(rv_auth_login(&f->t->ctx, "cs@example.com", "right password", tok, csrf, &err),
+                     RV_ELOCKED);
+    tu_http_resp r;
+    req(f, "POST", "/login", NULL, NULL,
+        "{\"email\":\"cs@example.com\",\"password\":\"right password\"}", &r);
+    assert_int_equal(r.status, 429);
+    tu_http_resp_release(&r);
+    assert_int_equal(tu_sql_int(f->t, "SELECT count(*) FROM audit_log WHERE action = "
+                                      "'login_failed'"),
+                     RV_AUTH_MAX_FAILS);
+    /* 15 minutes later the right password works again */
+    rv_now_set(NOW + RV_AUTH_LOCK_MS + 1);
+    assert_int_equal(rv_auth_login(&f->t->ctx, "cs@example.com", "right password", tok, csrf, &err),
+                     RV_OK);
+    assert_true(strncmp(tok, "rvc_", 4) == 0);
+    rv_now_set(NOW);
+}
+
+static void token_scopes(void **state)
+{
+    fixture *f = *state;
+    rv_err err;
+    char tok[RV_TOKEN_TEXT], h[200];
+    int64_t id;
+    tu_http_resp r;
+    /* read scope: reads work, writes are refused */
+    assert_int_equal(rv_tokens_create(&f->t->ctx, "admin@example.com", "ro", "read", tok, &id, &err),
+                     RV_OK);
+    snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", tok);
+    req(f, "GET", "/api/v1/deals", h, NULL, NULL, &r);
+    expect(&r, 200, NULL, "read token reads");
+    tu_http_resp_release(&r);
+    req(f, "POST", "/api/v1/teams", h, NULL, "{\"name\":\"Nope\"}", &r);
+    expect(&r, 403, "user admin@example.com may not change teams: the token is read-only",
+           "read token writes");
+    tu_http_resp_release(&r);
+    /* the audit log needs an admin-scope token, even for an admin */
+    req(f, "GET", "/api/v1/audit_log", h, NULL, NULL, &r);
+    expect(&r, 403, "user admin@example.com may not read audit_log: it needs a token with scope "
+                    "admin", "audit with read token");
+    tu_http_resp_release(&r);
+    /* last use is recorded; a revoked token stops working */
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT last_used_at FROM api_tokens WHERE id = %lld", (long long)id);
+    assert_int_equal(tu_sql_int(f->t, sql), NOW);
+    assert_int_equal(rv_tokens_revoke(&f->t->ctx, id, &err), RV_OK);
+    req(f, "GET", "/api/v1/deals", h, NULL, NULL, &r);
+    expect(&r, 401, "the API token is not valid (unknown or revoked)", "revoked");
+    tu_http_resp_release(&r);
+    /* stored as a hash only, with a recognisable prefix */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM api_tokens WHERE token_hash = '%s'", tok);
+    assert_int_equal(tu_sql_int(f->t, sql), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM api_tokens WHERE prefix = '%.12s'", tok);
+    assert_int_equal(tu_sql_int(f->t, sql), 1);
+    /* a non-admin may not make tokens */
+    rv_principal p;
+    rv_ctx c = f->t->ctx;
+    assert_int_equal(rv_principal_load_email(&c, "rep@example.com", &p, &err), RV_OK);
+    c.who = &p;
+    assert_int_equal(rv_tokens_create(&c, "rep@example.com", "x", "admin", tok, &id, &err),
+                     RV_EFORBIDDEN);
+    assert_string_equal(err.message, "user rep@example.com (rep) may not manage API tokens");
+}
+
+static void secrets_never_leave(void **state)
+{
+    fixture *f = *state;
+    rv_err err;
+    assert_int_equal(rv_users_passwd(&f->t->ctx, "finance@example.com", "s3cret pass", &err), RV_OK);
+    assert_int_equal(tu_sql_int(f->t, "SELECT count(*) FROM users WHERE password_hash LIKE "
+                                      "'$argon2id$%'"),
+                     2); /* admin (setup) and finance */
+    tu_http_resp r;
+    char h[200];
+    snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", f->token[0]);
+    const char *paths[] = {"/api/v1/users", "/api/v1/users/1", "/api/v1/api_tokens",
+                           "/api/v1/sessions", "/api/v1/audit_log?limit=1000",
+                           "/api/v1/openapi.json"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        req(f, "GET", paths[i], h, NULL, NULL, &r);
+        assert_int_equal(r.status, 200);
+        /* the audit log may say that a password changed ("(secret)"), never to what */
+        bool audit = strstr(paths[i], "audit_log") != NULL;
+        if ((!audit && (strstr(r.body, "password_hash") || strstr(r.body, "token_hash"))) ||
+            strstr(r.body, "$argon2id$") || (audit && !strstr(r.body, "(secret)")))
+            fail_msg("%s shows a secret: %.300s", paths[i], r.body);
+        tu_http_resp_release(&r);
+    }
+    /* filtering by a secret is not possible either (no oracle) */
+    req(f, "GET", "/api/v1/users?password_hash=x", h, NULL, NULL, &r);
+    expect(&r, 400, "filter: users has no field 'password_hash'", "filter by secret");
+    tu_http_resp_release(&r);
+    /* nor writing one through the generic routes */
+    req(f, "PATCH", "/api/v1/users/1", h, NULL, "{\"password_hash\":\"x\"}", &r);
+    expect(&r, 400, "password_hash is secret and cannot be written here (use 'revos users passwd')",
+           "write a secret");
+    tu_http_resp_release(&r);
+}
+
+static void audit_rows(void **state)
+{
+    fixture *f = *state;
+    tu_http_resp r;
+    char h[200];
+    snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", f->token[1]); /* manager */
+    int64_t deal = f->rec[owned_index("deals")][1][SUB];
+    char path[100];
+    snprintf(path, sizeof path, "/api/v1/deals/%lld", (long long)deal);
+    req(f, "PATCH", path, h, NULL, "{\"next_step\":\"call them\",\"amount\":\"12.50\"}", &r);
+    expect(&r, 200, NULL, "manager changes a subordinate's deal");
+    tu_http_resp_release(&r);
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM audit_log WHERE action = 'update' AND entity = 'deals' AND "
+             "record_id = %lld AND actor_id = %lld AND actor = 'manager@example.com' AND changes = "
+             "'{\"amount\":[null,\"12.50\"],\"next_step\":[null,\"call them\"]}'",
+             (long long)deal, (long long)f->user[1]);
+    assert_int_equal(tu_sql_int(f->t, sql), 1);
+    /* the audit row is in the write's transaction: a refused write leaves none */
+    int64_t before = tu_sql_int(f->t, "SELECT count(*) FROM audit_log WHERE action <> 'refused'");
+    req(f, "PATCH", path, h, NULL, "{\"stage_id\":\"Proposal\"}", &r); /* exit criteria */
+    assert_int_equal(r.status, 422);
+    tu_http_resp_release(&r);
+    assert_int_equal(tu_sql_int(f->t, "SELECT count(*) FROM audit_log WHERE action <> 'refused'"),
+                     before);
+    /* the audit log is for admins: GET /api/v1/audit_log */
+    snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", f->token[0]);
+    req(f, "GET", "/api/v1/audit_log?action=update&entity=deals", h, NULL, NULL, &r);
+    expect(&r, 200, NULL, "admin reads audit");
+    assert_non_null(strstr(r.body, "\"actor\":\"manager@example.com\""));
+    tu_http_resp_release(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rules_table),
+        cmocka_unit_test_setup_teardown(matrix, setup, teardown),
+        cmocka_unit_test_setup_teardown(sessions_and_csrf, setup, teardown),
+        cmocka_unit_test_setup_teardown(lockout, setup, teardown),
+        cmocka_unit_test_setup_teardown(token_scopes, setup, teardown),
+        cmocka_unit_test_setup_teardown(secrets_never_leave, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_rows, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
