@@ -498,21 +498,14 @@ rv_status rv_svc_upsert_outcome(rv_ctx *c, rv_record *r, rv_upsert_outcome *out,
     int64_t id = 0;
     rv_status st = RV_ENOTFOUND;
     if (xi >= 0 && r->v[xi].state == RV_V_SET) {
-        char key[300];
-        int klen = snprintf(key, sizeof key, "@%s\x1f%.*s", r->ent->name, (int)r->v[xi].len,
-                            r->v[xi].s);
-        bool cacheable = c->refcache && klen > 0 && (size_t)klen < sizeof key;
-        if (cacheable && rv_map_get(c->refcache, key, (size_t)klen, &id))
-            st = RV_OK;
-        else
-            st = rv_store_find(c->store, r->ent, xi, r->v[xi].s, r->v[xi].len, -1, 0, &id, err);
+        /* one indexed probe; remembering every written id would cost the
+         * memory of the whole import (26M keys for 1M generated deals) */
+        st = rv_store_find(c->store, r->ent, xi, r->v[xi].s, r->v[xi].len, -1, 0, &id, err);
         if (st && st != RV_ENOTFOUND)
             return st;
         if (st == RV_ENOTFOUND) {
             if ((st = rv_svc_create(c, r, err)))
                 return st;
-            if (cacheable)
-                rv_map_put(c->refcache, key, (size_t)klen, r->id);
             *out = RV_UPSERT_CREATED;
             return RV_OK;
         }
