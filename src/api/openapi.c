@@ -604,6 +604,12 @@ static void operation(rv_jsonw *w, const rv_route *r)
     rv_jsonw_obj_begin(w);
     kv_str(w, "operationId", r->op_id);
     kv_str(w, "summary", r->summary);
+    if (r->flags & RV_ROUTE_PUBLIC) {
+        /* answered without a session or token */
+        rv_jsonw_key(w, "security");
+        rv_jsonw_arr_begin(w);
+        rv_jsonw_arr_end(w);
+    }
     rv_jsonw_key(w, "tags");
     rv_jsonw_arr_begin(w);
     rv_jsonw_str(w, r->ent ? r->ent->name : "service");
@@ -705,6 +711,21 @@ void rv__api_openapi_write(rv_buf *b)
         rv_jsonw_obj_end(&w);
     }
     rv_jsonw_arr_end(&w);
+    /* every operation needs a token or the session cookie unless it says
+     * otherwise (security: []) */
+    rv_jsonw_key(&w, "security");
+    rv_jsonw_arr_begin(&w);
+    rv_jsonw_obj_begin(&w);
+    rv_jsonw_key(&w, "bearerToken");
+    rv_jsonw_arr_begin(&w);
+    rv_jsonw_arr_end(&w);
+    rv_jsonw_obj_end(&w);
+    rv_jsonw_obj_begin(&w);
+    rv_jsonw_key(&w, "sessionCookie");
+    rv_jsonw_arr_begin(&w);
+    rv_jsonw_arr_end(&w);
+    rv_jsonw_obj_end(&w);
+    rv_jsonw_arr_end(&w);
     /* paths: the operations of one path together, in table order */
     rv_jsonw_key(&w, "paths");
     rv_jsonw_obj_begin(&w);
@@ -724,6 +745,22 @@ void rv__api_openapi_write(rv_buf *b)
     rv_jsonw_obj_end(&w);
     rv_jsonw_key(&w, "components");
     rv_jsonw_obj_begin(&w);
+    rv_jsonw_key(&w, "securitySchemes");
+    rv_jsonw_obj_begin(&w);
+    rv_jsonw_key(&w, "bearerToken");
+    rv_jsonw_obj_begin(&w);
+    kv_str(&w, "type", "http");
+    kv_str(&w, "scheme", "bearer");
+    kv_str(&w, "description", "an API token from `revos tokens create` (scope read, write or admin)");
+    rv_jsonw_obj_end(&w);
+    rv_jsonw_key(&w, "sessionCookie");
+    rv_jsonw_obj_begin(&w);
+    kv_str(&w, "type", "apiKey");
+    kv_str(&w, "in", "cookie");
+    kv_str(&w, "name", "rv_session");
+    kv_str(&w, "description", "set by POST /login; writes with it also need the CSRF token");
+    rv_jsonw_obj_end(&w);
+    rv_jsonw_obj_end(&w);
     rv_jsonw_key(&w, "schemas");
     rv_jsonw_obj_begin(&w);
     error_schema(&w);

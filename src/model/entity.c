@@ -38,7 +38,7 @@ static const char *const sub_status[] = {"active", "canceled", "paused", NULL};
 static const char *const custom_type[] = {"text", "int", "number", "money", "date", "bool", "enum", NULL};
 static const char *const custom_entity[] = {"users", "teams", "accounts", "contacts", "leads", "products", "pipelines", "stages", "deals", "deal_products", "activities", "campaigns", "touches", "subscriptions", NULL};
 static const char *const event_kind[] = {"created", "updated", "deleted", "stage_changed", NULL};
-static const char *const audit_action[] = {"create", "update", "delete", "refused", "login", "logout", "login_failed", "password", "token_create", "token_revoke", NULL};
+static const char *const audit_action[] = {"create", "update", "delete", "refused", "login", "logout", "login_failed", "password", "token_create", "token_revoke", "import", NULL};
 static const char *const token_scope[] = {"read", "write", "admin", NULL};
 
 static const rv_field teams_f[] = {
@@ -315,7 +315,7 @@ static const rv_field audit_log_f[] = {
     {.name = "at", .type = RV_FT_TS, .flags = RV_F_REQUIRED | RV_F_INDEX, .doc = "when", .since = 2},
     {.name = "actor_id", .type = RV_FT_REF, .ref = "users", .doc = "who (empty: the CLI with full rights)", .since = 2},
     {.name = "actor", .type = RV_FT_TEXT, .doc = "who, as text: an email, or 'cli'", .since = 2},
-    {.name = "action", .type = RV_FT_ENUM, .flags = RV_F_REQUIRED | RV_F_INDEX, .values = audit_action, .doc = "create, update, delete, refused, login, logout, login_failed, password, token_create or token_revoke", .since = 2},
+    {.name = "action", .type = RV_FT_ENUM, .flags = RV_F_REQUIRED | RV_F_INDEX, .values = audit_action, .doc = "create, update, delete, refused, login, logout, login_failed, password, token_create, token_revoke or import", .since = 2},
     {.name = "entity", .type = RV_FT_TEXT, .flags = RV_F_INDEX, .doc = "entity of the record", .since = 2},
     {.name = "record_id", .type = RV_FT_INT, .flags = RV_F_INDEX, .doc = "id of the record", .since = 2},
     {.name = "changes", .type = RV_FT_TEXT, .max_len = 100000, .doc = "JSON {field:[old,new]} of the changed fields", .since = 2},

@@ -114,6 +114,11 @@ rv_status rv__audit_write(rv_ctx *c, const char *action, const rv_entity *e, int
     return insert_row(c, action, e->name, id, changes_json(c, e, old, r), NULL, err);
 }
 
+rv_status rv__audit_import(rv_ctx *c, const char *changes, rv_err *err)
+{
+    return insert_row(c, "import", "import", 0, changes, NULL, err);
+}
+
 void rv__audit_flush(rv_ctx *c)
 {
     if (!c->refusal.pending || rv_store_in_tx(c->store) || c->batch)

@@ -324,6 +324,8 @@ static rv_status summary_event(rv_import *im, rv_err *err)
         (rv_val){.s = rv_buf_str(&b), .len = (uint32_t)b.len, .state = RV_V_SET};
     r.created_at = r.updated_at = now;
     rv_status st = rv_store_insert(im->c->store, &r, err);
+    if (!st)
+        st = rv__audit_import(im->c, rv_buf_str(&b), err);
     rv_buf_release(&b);
     return st;
 }

@@ -42,6 +42,9 @@ rv_status rv__refuse(rv_ctx *c, const rv_entity *e, int64_t id, rv_err *err, con
  * inside the caller's transaction; skipped in batch mode (imports). */
 rv_status rv__audit_write(rv_ctx *c, const char *action, const rv_entity *e, int64_t id,
                           const rv_record *old, const rv_record *r, rv_err *err);
+/* One audit row for a whole import (its per-row writes are not audited one
+ * by one): changes holds the per-entity counts as JSON. */
+rv_status rv__audit_import(rv_ctx *c, const char *changes, rv_err *err);
 /* Write the pending refusal, if any, in its own transaction (no-op inside
  * someone else's transaction: the outermost caller flushes). */
 void rv__audit_flush(rv_ctx *c);

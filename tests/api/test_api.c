@@ -978,6 +978,14 @@ static void openapi_document(void **state)
                  je.column);
     tu_http_resp_release(&r);
     assert_string_equal(json_string_value(json_object_get(doc, "openapi")), "3.0.3");
+    json_t *schemes = json_object_get(json_object_get(doc, "components"), "securitySchemes");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(schemes, "bearerToken"),
+                                                          "scheme")),
+                        "bearer");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(schemes, "sessionCookie"),
+                                                          "name")),
+                        "rv_session");
+    assert_int_equal(json_array_size(json_object_get(doc, "security")), 2);
     json_t *paths = json_object_get(doc, "paths");
     size_t n;
     const rv_route *t = rv_api_routes(&n);
@@ -996,6 +1004,13 @@ static void openapi_document(void **state)
         if (!op)
             fail_msg("route %s %s is not in openapi.json", t[i].method, t[i].path);
         assert_string_equal(json_string_value(json_object_get(op, "operationId")), t[i].op_id);
+        /* public routes say they need nothing; the rest inherit the
+         * document's bearer-token-or-session requirement */
+        json_t *sec = json_object_get(op, "security");
+        if (t[i].flags & RV_ROUTE_PUBLIC)
+            assert_true(json_is_array(sec) && json_array_size(sec) == 0);
+        else
+            assert_null(sec);
         char code[8];
         snprintf(code, sizeof code, "%d", t[i].status);
         assert_non_null(json_object_get(json_object_get(op, "responses"), code));

@@ -164,6 +164,16 @@ static void rows_create_then_reimport_changes_nothing(void **state)
                                    "\"deals\":{\"created\":3,\"updated\":0,\"unchanged\":0}}'"),
                      1);
     assert_int_equal(tu_sql_int(t, "SELECT count(*) FROM events WHERE entity='import'"), 1);
+    /* and one audit row for the whole import, with the same counts */
+    assert_int_equal(tu_sql_int(t, "SELECT count(*) FROM audit_log WHERE action='import' AND "
+                                   "changes='{\"accounts\":{\"created\":2,\"updated\":0,"
+                                   "\"unchanged\":0},\"deals\":{\"created\":3,\"updated\":0,"
+                                   "\"unchanged\":0}}'"),
+                     1);
+    /* (rows are not audited one by one) */
+    assert_int_equal(tu_sql_int(t, "SELECT count(*) FROM audit_log WHERE entity IN "
+                                   "('accounts', 'deals')"),
+                     0);
     rv_import_report_release(&rep);
 
     /* the same rows again: nothing changes, not even updated_at or events */
