@@ -11,12 +11,11 @@
 # wrk and the servers share the machine's cores, so p99 at -c32 is mostly
 # queueing; -c4 is the latency figure (MEASUREMENTS.md).
 #
-# Data: `revos gen --deals 20000 --seed 1` when the generator is there,
-# otherwise 5000 deals created through the API itself.
+# Data: `revos gen --deals 20000 --seed 1`; requests carry a read-scope API
+# token of the admin (every request is authenticated, as in production).
 #
 # Environment (from bench/run.sh): BENCH_BIN_DIR, REVOS_BIN, BENCH_TMP.
-# Optional: API_BENCH_SECONDS (10), API_BENCH_THREADS (server threads, 2),
-# API_BENCH_DATA=api to skip the generator.
+# Optional: API_BENCH_SECONDS (10), API_BENCH_THREADS (server threads, 2).
 set -euo pipefail
 : "${BENCH_BIN_DIR:?}" "${REVOS_BIN:?}" "${BENCH_TMP:?}"
 secs=${API_BENCH_SECONDS:-10}
@@ -58,49 +57,21 @@ start_server() {
     exit 1
 }
 
-"$REVOS_BIN" --db "$db" init 2>/dev/null
-data=
-if [ "${API_BENCH_DATA:-gen}" = gen ] &&
-    "$REVOS_BIN" --db "$db" gen --deals 20000 --seed 1 >"$dir/gen.log" 2>&1; then
-    data="revos gen --deals 20000 --seed 1"
-fi
+"$REVOS_BIN" --db "$db" init >/dev/null 2>&1
+"$REVOS_BIN" --db "$db" gen --deals 20000 --seed 1 >"$dir/gen.log" 2>&1
+data="revos gen --deals 20000 --seed 1"
+# the API needs a token: a read-scope one for the admin created by init
+token=$("$REVOS_BIN" --db "$db" tokens create --user admin@revos.local --name bench --scope read 2>/dev/null)
+auth="Authorization: Bearer $token"
 
 start_server revos "$REVOS_BIN" --db "$db" serve --port 0 --threads "$threads"
 revos=http://127.0.0.1:$PORT
 
-if [ -z "$data" ]; then
-    # no generator: a pipeline, its stages and 5000 deals through the API,
-    # on one keep-alive connection (curl --next)
-    rm -f "$db" "$db-wal" "$db-shm"
-    cleanup
-    pids=()
-    "$REVOS_BIN" --db "$db" init 2>/dev/null
-    start_server revos "$REVOS_BIN" --db "$db" serve --port 0 --threads "$threads"
-    revos=http://127.0.0.1:$PORT
-    cfg=$dir/seed.curl
-    post() { printf 'next\nurl = "%s/api/v1/%s"\nheader = "Content-Type: application/json"\ndata = "%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' "$revos" "$1" "$2"; }
-    {
-        post pipelines '{\"name\":\"Sales\",\"is_default\":true}'
-        post stages '{\"pipeline_id\":\"Sales\",\"name\":\"Prospecting\",\"position\":1,\"probability\":10}'
-        post stages '{\"pipeline_id\":\"Sales\",\"name\":\"Won\",\"position\":2,\"probability\":100,\"kind\":\"won\"}'
-        post accounts '{\"name\":\"Acme\"}'
-        for i in $(seq 5000); do
-            post deals "{\\\"name\\\":\\\"deal $i\\\",\\\"account_id\\\":1,\\\"stage_id\\\":\\\"Prospecting\\\",\\\"amount\\\":$(((i * 7919) % 5000)).00,\\\"close_date\\\":\\\"2025-0$((i % 9 + 1))-15\\\"}"
-        done
-    } | tail -n +2 >"$cfg" # no "next" before the first
-    bad=$(curl -s -K "$cfg" | grep -vc '^201$' || true)
-    if [ "$bad" != 0 ]; then
-        echo "bench_api: $bad seeding requests failed" >&2
-        exit 1
-    fi
-    data="5000 deals created through the API (revos gen unavailable)"
-fi
-
-maxid=$(curl -sf "$revos/api/v1/deals?sort=-id&limit=1" | grep -oE '"id":[0-9]+' | head -1 | cut -d: -f2)
+maxid=$(curl -sf -H "$auth" "$revos/api/v1/deals?sort=-id&limit=1" | grep -oE '"id":[0-9]+' | head -1 | cut -d: -f2)
 list_path="/api/v1/deals?filter=amount%3E%3D1000&limit=20"
-record_bytes=$(curl -sf "$revos/api/v1/deals/$maxid" | wc -c)
-list_bytes=$(curl -sf "$revos$list_path" | wc -c)
-list_rows=$(curl -sf "$revos$list_path" | grep -oE '"external_id":' | wc -l)
+record_bytes=$(curl -sf -H "$auth" "$revos/api/v1/deals/$maxid" | wc -c)
+list_bytes=$(curl -sf -H "$auth" "$revos$list_path" | wc -c)
+list_rows=$(curl -sf -H "$auth" "$revos$list_path" | grep -oE '"external_id":' | wc -l)
 if [ "$list_rows" -ne 20 ]; then
     echo "bench_api: the filtered list returned $list_rows rows, want 20" >&2
     exit 1
@@ -125,7 +96,7 @@ EOF
 # wrk_run OUT CONNS URL [SCRIPT]: one measurement; fails on any error
 wrk_run() {
     local out=$1 conns=$2 url=$3 script=${4:-}
-    wrk -t2 -c"$conns" -d"${secs}s" --latency ${script:+-s "$script"} "$url" >"$out"
+    wrk -t2 -c"$conns" -d"${secs}s" --latency -H "$auth" ${script:+-s "$script"} "$url" >"$out"
     if grep -qE 'Non-2xx|Socket errors' "$out"; then
         echo "bench_api: errors during $url:" >&2
         cat "$out" >&2
@@ -142,9 +113,9 @@ pct() {
 }
 
 # warm both (page cache, prepared statements, connections per thread)
-wrk -t2 -c8 -d2s -s "$lua" "$revos" >/dev/null
-wrk -t2 -c8 -d2s "$revos$list_path" >/dev/null
-wrk -t2 -c8 -d2s "$base_record/" >/dev/null
+wrk -t2 -c8 -d2s -H "$auth" -s "$lua" "$revos" >/dev/null
+wrk -t2 -c8 -d2s -H "$auth" "$revos$list_path" >/dev/null
+wrk -t2 -c8 -d2s -H "$auth" "$base_record/" >/dev/null
 
 echo "data: $data; $maxid deals; a record is $record_bytes bytes, the list page $list_bytes bytes"
 echo "servers: $threads threads each; wrk -t2 -d${secs}s on the same machine ($(nproc) cores)"

@@ -481,14 +481,19 @@ static void dispatch(conn_req *cr)
         st = rv_err_set(&err, RV_EINVAL, NULL, "more than %d query parameters", RV__API_MAX_ARGS);
     } else {
         rv_store *s = thread_store(srv, &err);
+        /* a GET reads one snapshot, sign-in included: one read lock */
+        bool read_only = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
+        bool in_read = false;
         if (!s)
             st = err.code ? err.code : RV_EINTERNAL;
         if (!st) {
             rv_ctx_init(&rq->ctx, s, &rq->arena);
             rq->ctx.currency = srv->currency;
-            if (!(rq->route->flags & RV_ROUTE_PUBLIC))
-                st = authenticate(rq, &err);
+            if (read_only && !(st = rv_svc_read_begin(&rq->ctx, &err)))
+                in_read = true;
         }
+        if (!st && !(rq->route->flags & RV_ROUTE_PUBLIC))
+            st = authenticate(rq, &err);
         if (!st && rq->route->req != RV_SHAPE_NONE)
             st = parse_body(cr, &err);
         if (!st && !(rq->route->flags & RV_ROUTE_PUBLIC))
@@ -497,6 +502,8 @@ static void dispatch(conn_req *cr)
             rq->status = rq->route->status;
             st = rq->route->fn(rq, &err);
         }
+        if (in_read)
+            rv_svc_read_end(&rq->ctx);
         if (st == RV_EUNAUTH && (rq->route->flags & RV_ROUTE_PAGE)) {
             /* a person at a browser: to the login page */
             rv_buf_reset(&rq->out);

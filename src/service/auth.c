@@ -390,6 +390,43 @@ static rv_status by_token(rv_ctx *c, const rv_entity *e, const char *token, rv_r
     return RV_OK;
 }
 
+/* Stamp field fi (last used / last seen) of r with now, at most once a
+ * minute so that reads do not all become writes.  Inside a read-only
+ * request the write waits for rv_svc_read_end (rv_auth_touch). */
+static rv_status touch(rv_ctx *c, rv_principal *p, rv_record *r, int fi, rv_err *err)
+{
+    int64_t now = rv_now_ms();
+    if (r->v[fi].state == RV_V_SET && now - r->v[fi].i <= 60000)
+        return RV_OK;
+    if (rv_store_in_tx(c->store)) {
+        p->touch_entity = r->ent->name;
+        p->touch_field = fi;
+        p->touch_id = r->id;
+        return RV_OK;
+    }
+    r->v[fi] = int_val(now);
+    r->updated_at = now;
+    rv_status st = rv_store_begin(c->store, err);
+    if (st)
+        return st;
+    st = rv_store_update(c->store, r, err);
+    return st ? (rv_store_rollback(c->store), st) : rv_store_commit(c->store, err);
+}
+
+rv_status rv_auth_touch(rv_ctx *c, const rv_principal *p, rv_err *err)
+{
+    if (!p || !p->touch_entity)
+        return RV_OK;
+    rv_record r;
+    rv_status st = rv_store_get(c->store, rv_entity_find(p->touch_entity), p->touch_id, &r,
+                                c->arena, err);
+    if (st)
+        return st;
+    rv_principal copy = *p;
+    copy.touch_entity = NULL;
+    return touch(c, &copy, &r, p->touch_field, err);
+}
+
 rv_status rv_auth_session(rv_ctx *c, const char *token, rv_principal *p, rv_err *err)
 {
     rv_status st = rv_auth_init(err);
@@ -404,17 +441,7 @@ rv_status rv_auth_session(rv_ctx *c, const char *token, rv_principal *p, rv_err 
         return rv_err_set(err, RV_EUNAUTH, NULL, "the session has expired; sign in again");
     if ((st = rv_principal_load(c, s.v[0].i, p, err)))
         return st;
-    if (s.v[3].state != RV_V_SET || now - s.v[3].i > 60000) {
-        s.v[3] = int_val(now);
-        s.updated_at = now;
-        bool own = !rv_store_in_tx(c->store);
-        if (own && (st = rv_store_begin(c->store, err)))
-            return st;
-        st = rv_store_update(c->store, &s, err);
-        if (own)
-            st = st ? (rv_store_rollback(c->store), st) : rv_store_commit(c->store, err);
-    }
-    return st;
+    return touch(c, p, &s, 3, err);
 }
 
 rv_status rv_auth_logout(rv_ctx *c, const char *token, rv_err *err)
@@ -538,16 +565,5 @@ rv_status rv_auth_bearer(rv_ctx *c, const char *token, rv_principal *p, rv_err *
                : !strcmp(scope, "write") ? RV_TOKEN_WRITE
                                          : RV_TOKEN_ADMIN;
     p->token_id = t.id;
-    int64_t now = rv_now_ms();
-    if (t.v[5].state != RV_V_SET || now - t.v[5].i > 60000) {
-        t.v[5] = int_val(now);
-        t.updated_at = now;
-        bool own = !rv_store_in_tx(c->store);
-        if (own && (st = rv_store_begin(c->store, err)))
-            return st;
-        st = rv_store_update(c->store, &t, err);
-        if (own)
-            st = st ? (rv_store_rollback(c->store), st) : rv_store_commit(c->store, err);
-    }
-    return st;
+    return touch(c, p, &t, 5, err);
 }

@@ -67,5 +67,7 @@ rv_status rv_tokens_revoke(rv_ctx *c, int64_t id, rv_err *err);
 /* The principal of "Authorization: Bearer <token>"; RV_EUNAUTH when
  * unknown or revoked.  Records last_used_at. */
 rv_status rv_auth_bearer(rv_ctx *c, const char *token, rv_principal *p, rv_err *err);
+/* Write a last-used stamp that sign-in deferred (p->touch_entity). */
+rv_status rv_auth_touch(rv_ctx *c, const rv_principal *p, rv_err *err);
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "model/money.h"
+#include "service/auth.h"
 #include "service/service_internal.h"
 
 static const rv__behaviour *const behaviours[] = {&rv__deal_behaviour, &rv__stage_behaviour, NULL};
@@ -67,6 +68,20 @@ static rv_status check_secret(rv_ctx *c, const rv_record *r, rv_err *err)
                               "%s is secret and cannot be written here (use 'revos users passwd')",
                               r->ent->fields[i].name);
     return RV_OK;
+}
+
+rv_status rv_svc_read_begin(rv_ctx *c, rv_err *err) { return rv_store_begin_read(c->store, err); }
+
+void rv_svc_read_end(rv_ctx *c)
+{
+    if (rv_store_in_tx(c->store)) {
+        rv_err e2;
+        if (rv_store_commit(c->store, &e2))
+            rv_store_rollback(c->store);
+    }
+    rv__audit_flush(c);
+    rv_err e3;
+    rv_auth_touch(c, c->who, &e3); /* best effort: a stamp, not the request */
 }
 
 rv_status rv__load(rv_ctx *c, const char *entity, int64_t id, rv_record *out, rv_err *err)

@@ -54,6 +54,11 @@ typedef struct rv_principal {
     int nsubtree;
     const int64_t *team;     /* members of the user's team, self included */
     int nteam;
+    /* a last-used stamp (token or session) that was due while a read-only
+     * request held its snapshot; written by rv_svc_read_end */
+    const char *touch_entity;
+    int touch_field;
+    int64_t touch_id;
 } rv_principal;
 
 typedef struct rv_ctx {
@@ -151,6 +156,13 @@ rv_status rv_access_check(rv_ctx *c, const rv_entity *e, int64_t id, bool write,
  * logout, token creation), in its own transaction unless one is open. */
 rv_status rv_audit_event(rv_ctx *c, const char *action, const rv_entity *e, int64_t id,
                          const char *reason, rv_err *err);
+
+/* A read-only request (the API's GETs): everything it reads, sign-in
+ * included, sees one snapshot and takes the database's read lock once.
+ * rv_svc_read_end closes it, then writes what had to wait for the end: the
+ * audit row of a refusal and a token's or session's last-used stamp. */
+rv_status rv_svc_read_begin(rv_ctx *c, rv_err *err);
+void rv_svc_read_end(rv_ctx *c);
 
 /* Run fn inside one transaction (begin, fn, commit or rollback). */
 typedef rv_status (*rv_tx_fn)(rv_ctx *c, void *ud, rv_err *err);
