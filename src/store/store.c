@@ -99,6 +99,17 @@ void rv_query_init(rv_query *q, const rv_entity *e)
     q->sort_field = RV_COL_ID;
 }
 
+const rv_field *rv__store_column_field(const rv_entity *e, int fi)
+{
+    static const rv_field id_field = {.name = "id", .type = RV_FT_INT};
+    static const rv_field ts_field = {.name = "created_at", .type = RV_FT_TS};
+    if (fi == RV_COL_ID)
+        return &id_field;
+    if (fi < 0)
+        return &ts_field;
+    return &e->fields[fi];
+}
+
 const char *rv_store_column_name(const rv_entity *e, int fi)
 {
     switch (fi) {

@@ -58,6 +58,10 @@ int rv__totals_sql(rv_buf *b, const rv_entity *e, rv_store_totals *t);
 void rv__store_in_sql(rv_buf *b, const rv_entity *e, const rv_filter *f);
 
 extern const rv__store_ops rv__sqlite_ops;
+
+/* The description of column fi of e, the implicit ones included (id as an
+ * integer, created_at and updated_at as instants): how to bind and read it. */
+const rv_field *rv__store_column_field(const rv_entity *e, int fi);
 extern const rv__store_ops rv__pg_ops;
 
 #endif

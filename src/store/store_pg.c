@@ -1032,17 +1032,6 @@ static rv_status pg_count_refs(rv_store *rs_, const rv_entity *e, int64_t id, co
 
 /* --- lists ----------------------------------------------------------------- */
 
-static const rv_field id_field = {.name = "id", .type = RV_FT_INT};
-static const rv_field ts_field = {.name = "created_at", .type = RV_FT_TS};
-
-static const rv_field *field_of(const rv_entity *e, int fi)
-{
-    if (fi == RV_COL_ID)
-        return &id_field;
-    if (fi < 0)
-        return &ts_field;
-    return &e->fields[fi];
-}
 
 /* WHERE clause and its parameters, in one pass. */
 static void where_sql(rv_buf *b, const rv_query *q, bool with_cursor, params *p)
@@ -1071,11 +1060,11 @@ static void where_sql(rv_buf *b, const rv_query *q, bool with_cursor, params *p)
             continue;
         }
         case RV_OP_NE:
-            p_val(p, field_of(q->ent, f->field), &f->val);
+            p_val(p, rv__store_column_field(q->ent, f->field), &f->val);
             rv_buf_printf(b, "%s IS DISTINCT FROM $%d", col, p->n);
             continue;
         default:
-            p_val(p, field_of(q->ent, f->field), &f->val);
+            p_val(p, rv__store_column_field(q->ent, f->field), &f->val);
             rv_buf_printf(b, "%s %s $%d", col, ops[f->op], p->n);
         }
     }
@@ -1088,7 +1077,7 @@ static void where_sql(rv_buf *b, const rv_query *q, bool with_cursor, params *p)
             rv_buf_printf(b, "id %s $%d", cmp, p->n);
         } else if (q->cursor_val.state == RV_V_SET) {
             /* NULLs sort first ascending, last descending (SQLite order) */
-            p_val(p, field_of(q->ent, q->sort_field), &q->cursor_val);
+            p_val(p, rv__store_column_field(q->ent, q->sort_field), &q->cursor_val);
             p_int(p, q->cursor_id);
             int v = p->n - 1, id = p->n;
             if (q->desc)

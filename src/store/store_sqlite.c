@@ -667,17 +667,6 @@ static rv_status sq_count_refs(rv_store *rs_, const rv_entity *e, int64_t id, co
     return RV_OK;
 }
 
-static const rv_field id_field = {.name = "id", .type = RV_FT_INT};
-static const rv_field ts_field = {.name = "created_at", .type = RV_FT_TS};
-
-static const rv_field *field_of(const rv_entity *e, int fi)
-{
-    if (fi == RV_COL_ID)
-        return &id_field;
-    if (fi < 0)
-        return &ts_field;
-    return &e->fields[fi];
-}
 
 static void where_sql(rv_buf *b, const rv_query *q, bool with_cursor)
 {
@@ -721,10 +710,10 @@ static int bind_filters(sqlite3_stmt *st, const rv_query *q, bool with_cursor)
         const rv_filter *f = &q->filters[i];
         if (f->op == RV_OP_NULL || f->op == RV_OP_NOTNULL || f->op == RV_OP_IN)
             continue;
-        bind_val(st, col++, field_of(q->ent, f->field), &f->val);
+        bind_val(st, col++, rv__store_column_field(q->ent, f->field), &f->val);
     }
     if (with_cursor && q->has_cursor) {
-        const rv_field *sf = field_of(q->ent, q->sort_field);
+        const rv_field *sf = rv__store_column_field(q->ent, q->sort_field);
         if (q->sort_field == RV_COL_ID) {
             sqlite3_bind_int64(st, col++, q->cursor_id);
         } else if (q->cursor_val.state == RV_V_SET) {
