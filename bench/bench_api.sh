@@ -143,7 +143,7 @@ for conns in 32 4; do
     done
 done
 echo
-echo "goal (issue): revos >= 0.50 x baseline requests/s; p99 < 5 ms"
+echo "goal: revos >= 0.50 x baseline requests/s; p99 < 5 ms"
 for res in "${results[@]}"; do
     set -- $res
     awk -v w="$1" -v c="$2" -v ratio="$3" -v p99="$4" 'BEGIN {
