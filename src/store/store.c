@@ -76,10 +76,36 @@ rv_status rv_store_find(rv_store *s, const rv_entity *e, int fi, const char *tex
     return s->ops->find(s, e, fi, text, len, scope_fi, scope_id, id, err);
 }
 
+/* Every backend counts with the same query path: walk the references the
+ * entity table declares to e (cascading ones excepted, they go along). */
 rv_status rv_store_count_refs(rv_store *s, const rv_entity *e, int64_t id, const rv_entity **by,
                               const char **field, int64_t *n, rv_err *err)
 {
-    return s->ops->count_refs(s, e, id, by, field, n, err);
+    *n = 0;
+    for (int k = 0; rv_entities[k]; k++) {
+        const rv_entity *o = rv_entities[k];
+        for (int i = 0; i < o->nfields; i++) {
+            const rv_field *f = &o->fields[i];
+            if (f->type != RV_FT_REF || strcmp(f->ref, e->name) != 0 || (f->flags & RV_F_CASCADE))
+                continue;
+            rv_query q;
+            rv_query_init(&q, o);
+            q.filters[0] = (rv_filter){.field = i, .op = RV_OP_EQ,
+                                       .val = {.i = id, .state = RV_V_SET}};
+            q.nfilters = 1;
+            int64_t c = 0;
+            rv_status st = s->ops->count(s, &q, &c, err);
+            if (st)
+                return st;
+            if (c > 0) {
+                *by = o;
+                *field = f->name;
+                *n = c;
+                return RV_OK;
+            }
+        }
+    }
+    return RV_OK;
 }
 
 rv_status rv_store_list(rv_store *s, const rv_query *q, rv_row_fn fn, void *ud, rv_err *err)

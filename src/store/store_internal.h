@@ -29,8 +29,6 @@ typedef struct rv__store_ops {
     bool (*exists)(rv_store *s, const rv_entity *e, int64_t id);
     rv_status (*find)(rv_store *s, const rv_entity *e, int fi, const char *text, size_t len,
                       int scope_fi, int64_t scope_id, int64_t *id, rv_err *err);
-    rv_status (*count_refs)(rv_store *s, const rv_entity *e, int64_t id, const rv_entity **by,
-                            const char **field, int64_t *n, rv_err *err);
     rv_status (*list)(rv_store *s, const rv_query *q, rv_row_fn fn, void *ud, rv_err *err);
     rv_status (*count)(rv_store *s, const rv_query *q, int64_t *n, rv_err *err);
     /* bulk copy (store.h); copy_begin is only called inside a transaction */

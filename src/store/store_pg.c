@@ -995,41 +995,6 @@ static rv_status pg_find(rv_store *rs_, const rv_entity *e, int fi, const char *
     return rc;
 }
 
-static rv_status pg_count_refs(rv_store *rs_, const rv_entity *e, int64_t id, const rv_entity **by,
-                               const char **field, int64_t *n, rv_err *err)
-{
-    pg_store *s = (pg_store *)rs_;
-    *n = 0;
-    for (int k = 0; rv_entities[k]; k++) {
-        const rv_entity *o = rv_entities[k];
-        for (int i = 0; i < o->nfields; i++) {
-            const rv_field *f = &o->fields[i];
-            if (f->type != RV_FT_REF || strcmp(f->ref, e->name) != 0 || (f->flags & RV_F_CASCADE))
-                continue;
-            char sql[256];
-            snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s = $1", o->name, f->name);
-            params p;
-            p.n = 0;
-            p_int(&p, id);
-            PGresult *res = PQexecParams(s->conn, sql, p.n, p.types, p.vals, p.lens, p.fmts, 1);
-            if (!res_ok(res)) {
-                rv_status rc = db_error(s, res, err, "counting references");
-                PQclear(res);
-                return rc;
-            }
-            int64_t c = get_i64(res, 0, 0);
-            PQclear(res);
-            if (c > 0) {
-                *by = o;
-                *field = f->name;
-                *n = c;
-                return RV_OK;
-            }
-        }
-    }
-    return RV_OK;
-}
-
 /* --- lists ----------------------------------------------------------------- */
 
 
@@ -1499,7 +1464,6 @@ const rv__store_ops rv__pg_ops = {
     .get = pg_get,
     .exists = pg_exists,
     .find = pg_find,
-    .count_refs = pg_count_refs,
     .list = pg_list,
     .count = pg_count,
     .copy_begin = pg_copy_begin,

@@ -635,39 +635,6 @@ static rv_status sq_find(rv_store *rs_, const rv_entity *e, int fi, const char *
     return res;
 }
 
-static rv_status sq_count_refs(rv_store *rs_, const rv_entity *e, int64_t id, const rv_entity **by,
-                              const char **field, int64_t *n, rv_err *err)
-{
-    sq_store *s = (sq_store *)rs_;
-    *n = 0;
-    for (int k = 0; rv_entities[k]; k++) {
-        const rv_entity *o = rv_entities[k];
-        for (int i = 0; i < o->nfields; i++) {
-            const rv_field *f = &o->fields[i];
-            if (f->type != RV_FT_REF || strcmp(f->ref, e->name) != 0 || (f->flags & RV_F_CASCADE))
-                continue;
-            char sql[256];
-            snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s = ?", o->name, f->name);
-            sqlite3_stmt *st;
-            if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-                return db_error(s, err, "counting references");
-            sqlite3_bind_int64(st, 1, id);
-            int64_t c = 0;
-            if (sqlite3_step(st) == SQLITE_ROW)
-                c = sqlite3_column_int64(st, 0);
-            sqlite3_finalize(st);
-            if (c > 0) {
-                *by = o;
-                *field = f->name;
-                *n = c;
-                return RV_OK;
-            }
-        }
-    }
-    return RV_OK;
-}
-
-
 static void where_sql(rv_buf *b, const rv_query *q, bool with_cursor)
 {
     const char *ops[] = {"=", "<>", "<", "<=", ">", ">="};
@@ -945,7 +912,6 @@ const rv__store_ops rv__sqlite_ops = {
     .get = sq_get,
     .exists = sq_exists,
     .find = sq_find,
-    .count_refs = sq_count_refs,
     .list = sq_list,
     .count = sq_count,
     .copy_begin = sq_copy_begin,
