@@ -50,6 +50,10 @@ struct rv_api_req {
 /* Value of path capture name, or NULL. */
 const char *rv__api_param(const rv_api_req *rq, const char *name);
 
+/* prefix + name in CamelCase + suffix: ("list", "deal_products", "") ->
+ * "listDealProducts", ("", "deal", "Update") -> "DealUpdate". */
+void rv__api_camel(char *out, size_t cap, const char *prefix, const char *name, const char *suffix);
+
 /* The OpenAPI document (openapi.c), written into b. */
 void rv__api_openapi_write(rv_buf *b);
 

@@ -37,27 +37,10 @@
 
 #include "api/api_internal.h"
 
-/* "deal_product" -> "DealProduct" (+ suffix) */
-static void schema_name(char *out, size_t cap, const rv_entity *e, const char *suffix)
-{
-    size_t o = 0;
-    bool up = true;
-    for (const char *p = e->one; *p && o + 1 < cap; p++) {
-        if (*p == '_') {
-            up = true;
-            continue;
-        }
-        out[o++] = up && *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
-        up = false;
-    }
-    out[o] = '\0';
-    snprintf(out + o, cap - o, "%s", suffix);
-}
-
 static void ref_to(rv_jsonw *w, const rv_entity *e, const char *suffix)
 {
     char name[80], ref[120];
-    schema_name(name, sizeof name, e, suffix);
+    rv__api_camel(name, sizeof name, "", e->one, suffix);
     snprintf(ref, sizeof ref, "#/components/schemas/%s", name);
     rv_jsonw_obj_begin(w);
     rv_jsonw_key(w, "$ref");
@@ -243,7 +226,7 @@ static void system_prop(rv_jsonw *w, const char *name, bool ts)
 static void entity_schema(rv_jsonw *w, const rv_entity *e, bool update)
 {
     char name[80];
-    schema_name(name, sizeof name, e, update ? "Update" : "");
+    rv__api_camel(name, sizeof name, "", e->one, update ? "Update" : "");
     rv_jsonw_key(w, name);
     rv_jsonw_obj_begin(w);
     kv_str(w, "type", "object");

@@ -343,22 +343,6 @@ static char texts[MAX_ROUTES][3][TEXT_MAX]; /* path, op_id, summary of each row 
 static size_t ntable;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
-/* "deal_products" -> "DealProducts" */
-static void camel(char *out, size_t cap, const char *verb, const char *name)
-{
-    size_t o = (size_t)snprintf(out, cap, "%s", verb);
-    bool up = true;
-    for (const char *p = name; *p && o + 1 < cap; p++) {
-        if (*p == '_') {
-            up = true;
-            continue;
-        }
-        out[o++] = up && *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
-        up = false;
-    }
-    out[o] = '\0';
-}
-
 static void build_table(void)
 {
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
@@ -372,7 +356,7 @@ static void build_table(void)
             char(*tx)[TEXT_MAX] = texts[ntable];
             const char *noun = t->plural ? e->name : e->one;
             snprintf(tx[0], TEXT_MAX, "/api/v1/%s%s", e->name, t->suffix);
-            camel(tx[1], TEXT_MAX, t->verb, noun);
+            rv__api_camel(tx[1], TEXT_MAX, t->verb, noun, "");
             snprintf(tx[2], TEXT_MAX, "%s%s%s", t->pre, noun, t->post);
             table[ntable++] = (rv_route){t->method, tx[0],   t->fn,     e,         tx[1],   tx[2],
                                          t->req,    t->resp, t->status, t->errors, t->flags};
@@ -386,4 +370,20 @@ const rv_route *rv_api_routes(size_t *n)
     if (n)
         *n = ntable;
     return table;
+}
+
+void rv__api_camel(char *out, size_t cap, const char *prefix, const char *name, const char *suffix)
+{
+    size_t o = (size_t)snprintf(out, cap, "%s", prefix);
+    bool up = true;
+    for (const char *p = name; *p && o + 1 < cap; p++) {
+        if (*p == '_') {
+            up = true;
+            continue;
+        }
+        out[o++] = up && *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+        up = false;
+    }
+    out[o] = '\0';
+    snprintf(out + o, cap - o, "%s", suffix);
 }

@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "api/api_internal.h"
+#include "core/utf8.h"
 #include "service/auth.h"
 
 #define OUT_LIMIT ((size_t)256 << 20) /* a 1000-record page is far below this */
@@ -220,39 +221,6 @@ static enum MHD_Result respond(struct MHD_Connection *conn, conn_req *cr)
 
 /* --- bodies ---------------------------------------------------------------- */
 
-/* Offset of the first byte that is not part of valid UTF-8, or len. */
-static size_t utf8_bad_at(const unsigned char *p, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF)
-            need = 1, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF)
-            need = 2, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4)
-            need = 3, cp = c & 0x07;
-        else
-            return i;
-        for (size_t k = 1; k <= need; k++) {
-            if (i + k >= len || (p[i + k] & 0xC0) != 0x80)
-                return i;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return i;
-        i += need + 1;
-    }
-    return len;
-}
-
 static int hexval(char c)
 {
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
@@ -304,7 +272,7 @@ static rv_status parse_body(conn_req *cr, rv_err *err)
     size_t n = cr->body.len;
     if (n == 0)
         return rv_err_set(err, RV_EINVAL, NULL, "request body is empty; send a JSON object");
-    size_t bad = utf8_bad_at((const unsigned char *)s, n);
+    size_t bad = rv_utf8_bad_at(s, n);
     if (bad < n)
         return rv_err_set(err, RV_EINVAL, NULL, "request body is not valid UTF-8 (byte %zu)",
                           bad + 1);

@@ -722,3 +722,22 @@ rv_status rv_csv_put_row(rv_buf *b, int n, const char *const *fields, const size
         truncate_to(b, start);
     return st;
 }
+
+rv_status rv_csv_open_header(rv_csv_reader **out, const char *path, int *ncols,
+                             const char *const **cols, const size_t **lens, rv_err *err)
+{
+    rv_csv_reader *r = NULL;
+    rv_status st = rv_csv_open_file(&r, path, err);
+    *out = NULL;
+    if (st)
+        return st;
+    long row;
+    if ((st = rv_csv_next(r, ncols, cols, lens, &row, err))) {
+        if (st == RV_ENOTFOUND)
+            st = rv_err_set(err, RV_EINVAL, NULL, "'%s' is empty: no header row", path);
+        rv_csv_close(r);
+        return st;
+    }
+    *out = r;
+    return RV_OK;
+}

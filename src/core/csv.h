@@ -132,6 +132,11 @@ rv_status rv_csv_next(rv_csv_reader *r, int *ncols, const char *const **cols, co
 
 /* The physical line (1-based) on which the last record returned (or the
  * record that failed) starts; 0 before the first record. */
+/* Open the file at path and read its header row into ncols/cols/lens
+ * (valid until the next rv_csv_next).  An empty file is RV_EINVAL
+ * "'PATH' is empty: no header row".  On any failure *out is NULL. */
+rv_status rv_csv_open_header(rv_csv_reader **out, const char *path, int *ncols,
+                             const char *const **cols, const size_t **lens, rv_err *err);
 long rv_csv_line(const rv_csv_reader *r);
 
 /* Fraction of the input handed to the parser so far, 0.0 to 1.0, for a

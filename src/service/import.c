@@ -755,20 +755,10 @@ static void reject_ragged(rv_import *im, const csv_job *j, long row, int n, cons
 
 static rv_status open_with_header(const csv_job *j, rv_csv_reader **r, rv_err *err)
 {
-    rv_status st = rv_csv_open_file(r, j->path, err);
-    if (st)
-        return st;
     int n;
     const char *const *cols;
     const size_t *lens;
-    long row;
-    if ((st = rv_csv_next(*r, &n, &cols, &lens, &row, err))) {
-        if (st == RV_ENOTFOUND)
-            st = rv_err_set(err, RV_EINVAL, NULL, "'%s' is empty: no header row", j->path);
-        rv_csv_close(*r);
-        *r = NULL;
-    }
-    return st;
+    return rv_csv_open_header(r, j->path, &n, &cols, &lens, err);
 }
 
 /* Stream the data rows into the import; with `extra`, a hook per row that
@@ -1136,19 +1126,14 @@ rv_status rv_import_csv(rv_ctx *c, const rv_entity *e, const char *path,
         return rv_err_set(err, RV_EFORBIDDEN, NULL, "%s are written by revos only", e->name);
     /* the header, before anything is written */
     rv_csv_reader *r = NULL;
-    rv_status st = rv_csv_open_file(&r, path, err);
-    if (st)
-        return st;
     int n;
     const char *const *cols;
     const size_t *lens;
-    long row;
-    st = rv_csv_next(r, &n, &cols, &lens, &row, err);
-    if (st == RV_ENOTFOUND)
-        st = rv_err_set(err, RV_EINVAL, NULL, "'%s' is empty: no header row", path);
+    rv_status st = rv_csv_open_header(&r, path, &n, &cols, &lens, err);
+    if (st)
+        return st;
     char note[256] = "";
-    if (!st)
-        st = map_header(e, path, n, cols, lens, o, &j.h, note, sizeof note, err);
+    st = map_header(e, path, n, cols, lens, o, &j.h, note, sizeof note, err);
     rv_csv_close(r);
     if (st) {
         header_release(&j.h);

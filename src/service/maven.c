@@ -90,19 +90,13 @@ static rv_status load(rv_import *im, rv_arena *a, const char *dir, const char *f
     t->file = file;
     t->ent = ent;
     rv_csv_reader *r = NULL;
-    rv_status st = rv_csv_open_file(&r, path, err);
-    if (st)
-        return st;
     int n;
     const char *const *cols;
     const size_t *lens;
-    long row;
-    if ((st = rv_csv_next(r, &n, &cols, &lens, &row, err))) {
-        if (st == RV_ENOTFOUND)
-            st = rv_err_set(err, RV_EINVAL, NULL, "'%s' is empty: no header row", path);
-        rv_csv_close(r);
+    rv_status st = rv_csv_open_header(&r, path, &n, &cols, &lens, err);
+    if (st)
         return st;
-    }
+    long row;
     t->ncols = n;
     t->hdr = rv_arena_alloc(a, (size_t)n * sizeof *t->hdr);
     for (int i = 0; i < n; i++)
