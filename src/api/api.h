@@ -97,10 +97,12 @@ typedef enum rv_api_shape {
     RV_SHAPE_PATCH,  /* some fields of the route's entity */
     RV_SHAPE_LIST,   /* {"data":[records],"next_cursor":"..."|null} */
     RV_SHAPE_LOGIN,  /* request {email,password} (JSON or form); response {user,csrf_token} */
+    RV_SHAPE_REPORT, /* a report or catalogue: {"data":[rows], ...} (docs/metrics.md) */
 } rv_api_shape;
 
 enum {
     RV_ROUTE_LIST_QUERY = 1u << 0, /* takes filter, sort, limit, cursor, FIELD=value */
+    RV_ROUTE_REPORT_QUERY = 1u << 7, /* takes by, period, from, to, compare, DIMENSION=value */
     RV_ROUTE_PUBLIC = 1u << 1,     /* answered without a session or token */
     RV_ROUTE_FORM = 1u << 2,       /* body may also be application/x-www-form-urlencoded */
     RV_ROUTE_PAGE = 1u << 3,       /* a page for people: unauthenticated -> 303 to /login */

@@ -57,4 +57,10 @@ void rv__api_camel(char *out, size_t cap, const char *prefix, const char *name, 
 /* The OpenAPI document (openapi.c), written into b. */
 void rv__api_openapi_write(rv_buf *b);
 
+/* Report endpoints (report_routes.c). */
+rv_status rv__api_reports_list(rv_api_req *rq, rv_err *err);
+rv_status rv__api_report(rv_api_req *rq, rv_err *err);
+rv_status rv__api_report_records(rv_api_req *rq, rv_err *err);
+rv_status rv__api_warnings(rv_api_req *rq, rv_err *err);
+
 #endif

@@ -369,6 +369,30 @@ static void query_param(rv_jsonw *w, const char *name, const char *type, const c
     rv_jsonw_obj_end(w);
 }
 
+static void string_param(rv_jsonw *w, const char *name, const char *doc)
+{
+    rv_jsonw_obj_begin(w);
+    kv_str(w, "name", name);
+    kv_str(w, "in", "query");
+    kv_bool(w, "required", false);
+    rv_jsonw_key(w, "schema");
+    rv_jsonw_obj_begin(w);
+    kv_str(w, "type", "string");
+    rv_jsonw_obj_end(w);
+    kv_str(w, "description", doc);
+    rv_jsonw_obj_end(w);
+}
+
+static void report_params(rv_jsonw *w)
+{
+    string_param(w, "by", "dimensions to group by, comma-separated (owner, quarter, ...; see GET /api/v1/reports)");
+    string_param(w, "period", "month, quarter or year to group by, or one period (2017, 2017-Q2, 2017-05) as the window");
+    string_param(w, "from", "first day of the window, YYYY-MM-DD");
+    string_param(w, "to", "last day of the window, YYYY-MM-DD");
+    string_param(w, "compare", "true: add each row's value in the previous period and the change");
+    string_param(w, "DIMENSION", "any dimension name = a value as rows show it (owner=Anna Snelling): only those records");
+}
+
 static void list_params(rv_jsonw *w, const rv_entity *e)
 {
     /* filter: repeatable */
@@ -570,6 +594,18 @@ static void response_body(rv_jsonw *w, const rv_route *r)
         rv_jsonw_obj_end(w);
         json_content_end(w);
         break;
+    case RV_SHAPE_REPORT:
+        json_content_begin(w);
+        rv_jsonw_obj_begin(w);
+        kv_str(w, "type", "object");
+        rv_jsonw_key(w, "required");
+        rv_jsonw_arr_begin(w);
+        rv_jsonw_str(w, "data");
+        rv_jsonw_arr_end(w);
+        kv_str(w, "description", "rows of dimension values and the metric's value by name (docs/metrics.md)");
+        rv_jsonw_obj_end(w);
+        json_content_end(w);
+        break;
     case RV_SHAPE_NONE:
         break;
     }
@@ -602,6 +638,8 @@ static void operation(rv_jsonw *w, const rv_route *r)
     path_params(w, r->path);
     if ((r->flags & RV_ROUTE_LIST_QUERY) && r->ent)
         list_params(w, r->ent);
+    if (r->flags & RV_ROUTE_REPORT_QUERY)
+        report_params(w);
     rv_jsonw_arr_end(w);
     if (r->req == RV_SHAPE_LOGIN) {
         rv_jsonw_key(w, "requestBody");

@@ -308,6 +308,19 @@ static const rv_route fixed[] = {
      RV_SHAPE_LOGIN, RV_SHAPE_LOGIN, 200, e_login, RV_ROUTE_PUBLIC | RV_ROUTE_FORM},
     {"POST", "/logout", h_logout, NULL, "logout", "End the session and clear its cookies",
      RV_SHAPE_NONE, RV_SHAPE_NONE, 204, e_logout, RV_ROUTE_FORM},
+    {"GET", "/api/v1/reports", rv__api_reports_list, NULL, "listReports",
+     "Every metric with its unit, formula and dimensions, and every dimension", RV_SHAPE_NONE,
+     RV_SHAPE_REPORT, 200, e_auth, 0},
+    {"GET", "/api/v1/reports/{metric}", rv__api_report, NULL, "getReport",
+     "A metric, grouped by dimensions, over a window, for the records the caller may read",
+     RV_SHAPE_NONE, RV_SHAPE_REPORT, 200, e_get, RV_ROUTE_REPORT_QUERY},
+    {"GET", "/api/v1/reports/{metric}/records", rv__api_report_records, NULL, "getReportRecords",
+     "The records behind a metric's number (drill-down)", RV_SHAPE_NONE, RV_SHAPE_REPORT, 200,
+     e_get, RV_ROUTE_REPORT_QUERY},
+    {"GET", "/api/v1/warnings", rv__api_warnings, NULL, "listWarnings",
+     "Early warnings: stalled deals, deals past close date, low coverage, reps behind pace, "
+     "conversion drops, leads past their follow-up SLA",
+     RV_SHAPE_NONE, RV_SHAPE_REPORT, 200, e_auth, 0},
 };
 
 /* Entity routes, under /api/v1/{entity name}.  `skip` lists the entity

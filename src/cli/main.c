@@ -52,6 +52,12 @@ static const rv_cli_cmd commands[] = {
     {"audit", NULL, rv_cmd_audit,
      "revos audit [--filter F]... [--sort [-]FIELD] [--limit N] [--cursor C] [--fields A,B]",
      "the audit log: every write and every refused access"},
+    {"report", NULL, rv_cmd_report,
+     "revos report METRIC [--by DIM[,DIM]] [--period month|quarter|year|2017-Q2] [--from DATE] "
+     "[--to DATE] [--where DIM=VALUE]... [--compare] [--records [--limit N]] | report list "
+     "[--markdown] | report warnings",
+     "metrics (win_rate, won_revenue, pipeline_value, ...) sliced by dimensions, the records "
+     "behind a number, early warnings; 'report list' shows every metric"},
     {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES]",
      "serve the JSON API and the dashboard"},
 };
@@ -59,7 +65,8 @@ static const rv_cli_cmd commands[] = {
 /* Options that take no value. */
 static const char *const flags[] = {"json", "csv", "help", "version", "desc", "quiet", "yes",
                                     "progress", "no-progress", "pretty", "dry-run",
-                                    "ignore-unknown", "history-supplied", "password-stdin", NULL};
+                                    "ignore-unknown", "history-supplied", "password-stdin", "markdown",
+                                    "compare", "records", NULL};
 
 static bool is_flag(const char *name)
 {

@@ -307,7 +307,7 @@ static const rv_field events_f[] = {
 /* --- schema version 2: sign-in, access, audit ------------------------------ */
 
 static const rv_field settings_f[] = {
-    {.name = "key", .type = RV_FT_TEXT, .flags = RV_F_REQUIRED | RV_F_UNIQUE | RV_F_NAME, .doc = "setting name: rep_read_team", .since = 2},
+    {.name = "key", .type = RV_FT_TEXT, .flags = RV_F_REQUIRED | RV_F_UNIQUE | RV_F_NAME, .doc = "setting name: rep_read_team, fiscal_year_start_month, display_currency", .since = 2},
     {.name = "value", .type = RV_FT_TEXT, .doc = "value as text (true/false for switches)", .since = 2},
 };
 
@@ -339,6 +339,17 @@ static const rv_field api_tokens_f[] = {
     {.name = "revoked_at", .type = RV_FT_TS, .doc = "when it was revoked (empty: valid)", .since = 2},
 };
 
+/* --- schema version 3: quotas ------------------------------------------------ */
+
+static const rv_field quotas_f[] = {
+    {.name = "external_id", .type = RV_FT_EXTID, .flags = RV_F_UNIQUE, .doc = "id of this quota in the system it came from; imports upsert by it", .since = 3},
+    {.name = "user_id", .type = RV_FT_REF, .ref = "users", .flags = RV_F_REQUIRED | RV_F_CASCADE, .doc = "whose quota", .since = 3},
+    {.name = "period_start", .type = RV_FT_DATE, .flags = RV_F_REQUIRED | RV_F_INDEX, .doc = "first day of the quota period", .since = 3},
+    {.name = "period_end", .type = RV_FT_DATE, .flags = RV_F_REQUIRED, .doc = "last day of the quota period", .since = 3},
+    {.name = "amount", .type = RV_FT_MONEY, .flags = RV_F_REQUIRED | RV_F_TRACKED, .min = 0, .max = 999999999999999LL, .doc = "won revenue expected in the period", .since = 3},
+    {.name = "currency", .type = RV_FT_CURRENCY, .def = "USD", .doc = "ISO-4217 code of the amount", .since = 3},
+};
+
 ENT(0, teams, "teams", "team", 0, NULL, NULL, "Sales teams; parent_id forms the roll-up hierarchy.");
 ENT(1, users, "users", "user", 0, "User", "owners", "People: reps, managers, marketing, customer success, finance, admins.");
 ENT(2, accounts, "accounts", "account", 0, "Account", "companies", "Companies you sell to.");
@@ -361,6 +372,8 @@ ENT2(18, settings, "settings", "setting", 0, "Switches of the installation (rep_
 ENT2(19, audit_log, "audit_log", "audit_entry", RV_ENT_READONLY | RV_ENT_APPEND, "Every write and every refused access (admins only).");
 ENT2(20, sessions, "sessions", "session", RV_ENT_READONLY, "Web sign-in sessions (the token is stored hashed).");
 ENT2(21, api_tokens, "api_tokens", "api_token", RV_ENT_READONLY, "API tokens (stored hashed; shown once at creation).");
+static const rv_entity quotas = {"quotas", "quota", quotas_f, NF(quotas_f), 0, NULL, NULL,
+                                 "Revenue targets per user and period (attainment, coverage).", 3, 22};
 
 /* The number in each ENT() row is its position here (a test checks).
  * Order matters: an entity comes after the ones it requires (imports and
@@ -368,7 +381,7 @@ ENT2(21, api_tokens, "api_tokens", "api_token", RV_ENT_READONLY, "API tokens (st
 const rv_entity *const rv_entities[] = {
     &teams, &users, &accounts, &contacts, &campaigns, &leads, &products, &pipelines, &stages,
     &deals, &deal_products, &activities, &touches, &subscriptions, &field_defs, &stage_history,
-    &field_history, &events, &settings, &audit_log, &sessions, &api_tokens, NULL,
+    &field_history, &events, &settings, &audit_log, &sessions, &api_tokens, &quotas, NULL,
 };
 const int rv_entity_count = NF(rv_entities) - 1;
 

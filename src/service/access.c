@@ -80,6 +80,8 @@ static const struct rule {
     {"deal_products", "deal_id", "deals", "owner_id", {A, S, T, A, A, A}, {A, S, O, N, N, N}},
     {"subscriptions", "account_id", "accounts", "owner_id", {A, S, T, N, A, A}, {A, S, O, N, A, N}},
     {"stage_history", "deal_id", "deals", "owner_id", {A, S, T, A, A, A}, {A, N, N, N, N, N}},
+    /* compensation data: its owner, their managers, finance and admin */
+    {"quotas", "user_id", NULL, NULL, {A, S, O, N, N, A}, {A, S, N, N, N, A}},
     /* revos's own records */
     {"field_history", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},
     {"events", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},
@@ -435,4 +437,29 @@ rv_status rv__access_write(rv_ctx *c, rv_record *r, bool create, rv_err *err)
             return RV_OK;
     return rv__refuse(c, e, r->id, err, "user %s may not %s a %s owned by user %lld", p->email,
                       create ? "create" : "give away", e->one, (long long)ov->i);
+}
+
+rv_status rv__access_owners(rv_ctx *c, const rv_entity *e, const int64_t **ids, int *n, bool *all,
+                            rv_err *err)
+{
+    *ids = NULL;
+    *n = 0;
+    *all = true;
+    if (!c->who)
+        return RV_OK;
+    scope s;
+    rv_status st = entity_scope(c, e, false, &s, err);
+    if (st)
+        return st;
+    /* "account" (customer success on activities) reads every row linked to
+     * an account; aggregated, that is every owner */
+    if (s == S_ALL || s == S_ACCT)
+        return RV_OK;
+    rv_filter f;
+    if (!scope_filter(c->who, e, s, &f))
+        return RV_OK;
+    *all = false;
+    *ids = f.ids;
+    *n = f.nids;
+    return RV_OK;
 }

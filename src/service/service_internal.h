@@ -28,6 +28,11 @@ rv_status rv__emit_event(rv_ctx *c, const rv_entity *e, int64_t id, const char *
 rv_status rv__load(rv_ctx *c, const char *entity, int64_t id, rv_record *out, rv_err *err);
 
 /* --- access.c --- */
+/* Whose records c->who may read in e: *all, or the owner ids[0..n)
+ * (arena memory); RV_EFORBIDDEN (audited) when e is not readable at all.
+ * Reports aggregate by owner with this. */
+rv_status rv__access_owners(rv_ctx *c, const rv_entity *e, const int64_t **ids, int *n, bool *all,
+                            rv_err *err);
 /* Restrict a list query to what c->who may read (adds one filter). */
 rv_status rv__access_list(rv_ctx *c, rv_query *q, rv_err *err);
 /* May c->who create r (create) or store the merged record r (update)?

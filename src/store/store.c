@@ -118,6 +118,15 @@ rv_status rv_store_count(rv_store *s, const rv_query *q, int64_t *n, rv_err *err
     return s->ops->count(s, q, n, err);
 }
 
+rv_status rv_store_scan(rv_store *s, const rv_query *q, const int *cols, int ncols, rv_scan_fn fn,
+                        void *ud, rv_err *err)
+{
+    if (ncols < 1 || ncols > RV_SCAN_MAX_COLS)
+        return rv_err_set(err, RV_EINVAL, NULL, "a scan reads 1 to %d columns, not %d",
+                          RV_SCAN_MAX_COLS, ncols);
+    return s->ops->scan(s, q, cols, ncols, fn, ud, err);
+}
+
 void rv_query_init(rv_query *q, const rv_entity *e)
 {
     memset(q, 0, sizeof *q);

@@ -31,6 +31,8 @@ typedef struct rv__store_ops {
                       int scope_fi, int64_t scope_id, int64_t *id, rv_err *err);
     rv_status (*list)(rv_store *s, const rv_query *q, rv_row_fn fn, void *ud, rv_err *err);
     rv_status (*count)(rv_store *s, const rv_query *q, int64_t *n, rv_err *err);
+    rv_status (*scan)(rv_store *s, const rv_query *q, const int *cols, int ncols, rv_scan_fn fn,
+                      void *ud, rv_err *err);
     /* bulk copy (store.h); copy_begin is only called inside a transaction */
     rv_status (*copy_begin)(rv_store *s, const rv_entity *e, rv_err *err);
     rv_status (*copy_row)(rv_store *s, const rv_record *r, rv_err *err);

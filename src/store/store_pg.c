@@ -1447,6 +1447,64 @@ static rv_status pg_int_row(rv_store *rs_, const char *sql, int64_t *v, int n, r
     return rc;
 }
 
+/* --- scans ------------------------------------------------------------------ */
+
+#define SCAN_CHUNK 50000
+
+/* Chunks of SCAN_CHUNK rows in id order, each continuing after the last id
+ * of the one before, so a scan of millions of rows never holds more than
+ * one chunk in memory. */
+static rv_status pg_scan(rv_store *rs_, const rv_query *q, const int *cols, int ncols,
+                         rv_scan_fn fn, void *ud, rv_err *err)
+{
+    pg_store *s = (pg_store *)rs_;
+    const rv_field *f[RV_SCAN_MAX_COLS];
+    for (int i = 0; i < ncols; i++)
+        f[i] = rv__store_column_field(q->ent, cols[i]);
+    rv_query cq = *q;
+    cq.sort_field = RV_COL_ID;
+    cq.desc = false;
+    cq.has_cursor = false;
+    rv_val v[RV_SCAN_MAX_COLS];
+    for (;;) {
+        rv_buf b = RV_BUF_INIT;
+        rv_buf_puts(&b, "SELECT id");
+        for (int i = 0; i < ncols; i++)
+            rv_buf_printf(&b, ", %s", rv_store_column_name(q->ent, cols[i]));
+        rv_buf_printf(&b, " FROM %s", q->ent->name);
+        params p;
+        p.n = 0;
+        where_sql(&b, &cq, true, &p);
+        p_int(&p, SCAN_CHUNK);
+        rv_buf_printf(&b, " ORDER BY id LIMIT $%d", p.n);
+        const char *name = list_prepare(s, rv_buf_str(&b), &p, err);
+        rv_buf_release(&b);
+        if (!name)
+            return failed(err);
+        PGresult *res = run(s, name, &p);
+        if (!res_ok(res)) {
+            rv_status rc = db_error(s, res, err, "scanning");
+            PQclear(res);
+            return rc;
+        }
+        int n = PQntuples(res);
+        for (int r = 0; r < n; r++) {
+            for (int i = 0; i < ncols; i++)
+                read_val(res, r, i + 1, f[i], &v[i], NULL);
+            if (fn(ud, v)) {
+                PQclear(res);
+                return RV_OK;
+            }
+        }
+        if (n > 0)
+            cq.cursor_id = get_i64(res, n - 1, 0);
+        PQclear(res);
+        if (n < SCAN_CHUNK)
+            return RV_OK;
+        cq.has_cursor = true;
+    }
+}
+
 const rv__store_ops rv__pg_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -1466,6 +1524,7 @@ const rv__store_ops rv__pg_ops = {
     .find = pg_find,
     .list = pg_list,
     .count = pg_count,
+    .scan = pg_scan,
     .copy_begin = pg_copy_begin,
     .copy_row = pg_copy_row,
     .copy_end = pg_copy_end,

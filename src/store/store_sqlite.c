@@ -818,6 +818,41 @@ static rv_status sq_count(rv_store *rs_, const rv_query *q, int64_t *n, rv_err *
     return res;
 }
 
+static rv_status sq_scan(rv_store *rs_, const rv_query *q, const int *cols, int ncols,
+                         rv_scan_fn fn, void *ud, rv_err *err)
+{
+    sq_store *s = (sq_store *)rs_;
+    rv_buf b = RV_BUF_INIT;
+    rv_buf_puts(&b, "SELECT ");
+    for (int i = 0; i < ncols; i++)
+        rv_buf_printf(&b, "%s%s", i ? ", " : "", rv_store_column_name(q->ent, cols[i]));
+    rv_buf_printf(&b, " FROM %s", q->ent->name);
+    where_sql(&b, q, false);
+    rv_buf_puts(&b, " ORDER BY id");
+    int slot;
+    sqlite3_stmt *st = list_prepare(s, rv_buf_str(&b), &slot);
+    rv_buf_release(&b);
+    if (!st)
+        return db_error(s, err, "scanning");
+    bind_filters(st, q, false);
+    const rv_field *f[RV_SCAN_MAX_COLS];
+    for (int i = 0; i < ncols; i++)
+        f[i] = rv__store_column_field(q->ent, cols[i]);
+    rv_val v[RV_SCAN_MAX_COLS];
+    rv_status res = RV_OK;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < ncols; i++)
+            read_val(st, i, f[i], &v[i], NULL);
+        if (fn(ud, v))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        res = db_error(s, err, "scanning");
+    list_release(s, st, slot);
+    return res;
+}
+
 /* --- bulk copy and totals -------------------------------------------------- */
 
 static rv_status sq_copy_begin(rv_store *rs_, const rv_entity *e, rv_err *err)
@@ -914,6 +949,7 @@ const rv__store_ops rv__sqlite_ops = {
     .find = sq_find,
     .list = sq_list,
     .count = sq_count,
+    .scan = sq_scan,
     .copy_begin = sq_copy_begin,
     .copy_row = sq_copy_row,
     .copy_end = sq_copy_end,

@@ -1,0 +1,83 @@
+/*
+ * report.h - reports: metrics on the analytics snapshot, with record
+ * access, for `revos report`, `/api/v1/reports` and the dashboard.
+ *
+ * The snapshot (engine/snapshot.h) of a database is built once per
+ * process and shared by every request on that database.  Before each
+ * report the service compares the database's write signature (the last
+ * audit row and the last event: every write appends one, whichever
+ * process made it) with the snapshot's; when it moved, the snapshot is
+ * refreshed: the deals and leads written since are re-read row by row,
+ * leaf tables that changed (activities, touches, subscriptions, quotas,
+ * line items, history) are re-read whole, and anything else (an import,
+ * users, teams, stages, accounts, ...) rebuilds the snapshot.  A report
+ * therefore never shows data older than the last write committed before
+ * it started.
+ *
+ * Record access: a report counts only the records the asker may read
+ * (the access table's read scope of the metric's entity: own, team,
+ * subtree or all); a role that may not read the entity at all is refused
+ * with 403.  Drill-downs list records through the same access filter as
+ * every list.
+ */
+#ifndef RV_REPORT_H
+#define RV_REPORT_H
+
+#include "core/jsonw.h"
+#include "engine/metrics.h"
+#include "service/service.h"
+
+#define RV_REPORT_MAX_FILTERS 8
+
+/* A report request in text form, as the CLI and the API receive it. */
+typedef struct rv_report_req {
+    const char *metric;
+    const char *by;     /* "owner" or "owner,quarter" */
+    const char *period; /* month|quarter|year (group by it) or 2017, 2017-Q2, 2017-05 (window) */
+    const char *from, *to; /* YYYY-MM-DD; to is inclusive */
+    const char *filters[RV_REPORT_MAX_FILTERS]; /* "owner=Anna Snelling" */
+    int nfilters;
+    bool compare; /* add the previous period's value and the change */
+} rv_report_req;
+
+typedef struct rv_report {
+    const rv_snap *snap; /* held until rv_report_end */
+    rv_mquery q;
+    rv_mresult res;
+    bool compared;
+    rv_mresult prev; /* the window before, when compare */
+    void *hold;      /* the cache entry */
+    uint8_t *mask;
+} rv_report;
+
+/* Run a report; on success r holds the snapshot (read-locked) until
+ * rv_report_end. */
+rv_status rv_report_run(rv_ctx *c, const rv_report_req *req, rv_report *r, rv_err *err);
+void rv_report_end(rv_report *r);
+
+/* The report as JSON: {"metric", "label", "unit", "currency", "by",
+ * "from", "to", "data": [rows], "total"}; each row has the dimension
+ * values by name and the value under the metric's name. */
+void rv_report_json(const rv_report *r, rv_jsonw *w);
+/* Only the rows, as a JSON array (what `revos report --json` prints). */
+void rv_report_json_rows(const rv_report *r, rv_jsonw *w);
+/* Value of a row as text in plain units (money as a decimal number). */
+const char *rv_report_value_text(const rv_report *r, const rv_mrow *row, char *buf, size_t cap);
+
+/* The catalogue of metrics and dimensions as JSON. */
+void rv_report_catalogue_json(rv_jsonw *w);
+
+/* Drill-down: the records behind the number the request's filters pick
+ * (its `by` is ignored), as full records through the access filter; fn
+ * is called per record, up to limit (0: 1000).  *entity receives the
+ * entity listed, *total the number of records behind the number. */
+rv_status rv_report_records(rv_ctx *c, const rv_report_req *req, int limit, rv_row_fn fn, void *ud,
+                            const rv_entity **entity, int64_t *total, rv_err *err);
+
+/* Early warnings the asker may see, as JSON {"data":[...]}. */
+rv_status rv_report_warnings_json(rv_ctx *c, rv_jsonw *w, rv_err *err);
+
+/* Drop every cached snapshot (tests, and after `revos init`). */
+void rv_report_cache_clear(void);
+
+#endif
