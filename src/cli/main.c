@@ -52,7 +52,7 @@ static const rv_cli_cmd commands[] = {
     {"audit", NULL, rv_cmd_audit,
      "revos audit [--filter F]... [--sort [-]FIELD] [--limit N] [--cursor C] [--fields A,B]",
      "the audit log: every write and every refused access"},
-    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES]",
+    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES] [--web DIR]",
      "serve the JSON API and the dashboard"},
 };
 
