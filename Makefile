@@ -2,6 +2,7 @@
 #
 #   make            release build of ./revos
 #   make demo       install missing packages, build, create demo.db, serve it
+#   make web        build the dashboard into web/dist (npm ci, vite build)
 #   make check      every test, built with AddressSanitizer + UBSan
 #   make bench      benchmarks (see docs/performance.md)
 #   make fuzz       short libFuzzer runs of every parser (clang)
@@ -36,13 +37,15 @@ TEST_SRC := $(wildcard tests/*/test_*.c)
 TEST_BIN := $(TEST_SRC:%.c=$(B)/%)
 TEST_SUP := $(wildcard tests/support/*.c)
 TEST_SUP_OBJ := $(TEST_SUP:%.c=$(B)/%.o)
+# the browser test: a script that tests/run.sh runs like the C programs
+WEB_TEST := $(B)/tests/web/test_dashboard
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(B)/%)
 
 # keep intermediate objects (test support) between builds
 .SECONDARY:
 
-.PHONY: all revos lib tests check check-build demo bench fuzz valgrind clean format
+.PHONY: all revos lib tests check check-build demo web bench fuzz valgrind clean format
 
 all: revos
 
@@ -74,7 +77,14 @@ $(B)/bench/%: bench/%.c $(B)/librevos.a
 	@echo "  BENCH   $@"
 	@$(CC) $(CFLAGS_M) $(LDFLAGS_M) -o $@ $< $(B)/librevos.a $(LIBS)
 
-tests: $(TEST_BIN) $(B)/revos
+$(WEB_TEST): tests/web/test_dashboard.sh
+	@mkdir -p $(dir $@)
+	@install -m 755 $< $@
+
+tests: $(TEST_BIN) $(B)/revos $(WEB_TEST)
+
+web:
+	scripts/build-web
 
 # The test suites run with the sanitizers on; tests/run.sh prints the
 # closing "N passed, N failed" line.
@@ -86,6 +96,7 @@ check:
 demo:
 	scripts/install-deps
 	$(MAKE) --no-print-directory revos
+	scripts/build-web
 	scripts/demo
 
 bench:
@@ -104,6 +115,6 @@ format:
 	clang-format -i $(wildcard src/*/*.[ch] tests/*/*.[ch] bench/*.c fuzz/*.c)
 
 clean:
-	rm -rf build revos
+	rm -rf build revos web/dist
 
 -include $(LIB_OBJ:.o=.d) $(B)/src/cli/main.d $(TEST_SUP_OBJ:.o=.d) $(TEST_BIN:=.d) $(BENCH_BIN:=.d)

@@ -63,6 +63,7 @@ typedef struct rv_api_opts {
     int threads;          /* worker threads, 1..RV_API_MAX_THREADS; 0: 2 */
     size_t max_body;      /* largest request body in bytes; 0: 1 MiB */
     const char *currency; /* default currency of money fields; NULL: USD */
+    const char *web_dir;  /* the built dashboard (index.html, assets/); NULL: none */
 } rv_api_opts;
 
 typedef struct rv_api_server rv_api_server;
@@ -73,8 +74,8 @@ void rv_api_opts_init(rv_api_opts *o);
 /* Open the database once (to check it and apply migrations), bind and
  * listen, and start the worker threads.  The options are copied.  Errors:
  * RV_EINVAL for a bad option, RV_EIO when the address cannot be bound
- * (message names address and port), or the store's error for the
- * database. */
+ * (message names address and port) or web_dir cannot be read, or the
+ * store's error for the database. */
 rv_status rv_api_start(const rv_api_opts *o, rv_api_server **out, rv_err *err);
 /* The port actually listened on (the kernel's choice for port 0). */
 int rv_api_port(const rv_api_server *s);

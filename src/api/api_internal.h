@@ -10,6 +10,7 @@
 #define RV_API_INTERNAL_H
 
 #include <jansson.h>
+#include <microhttpd.h>
 
 #include "api/api.h"
 #include "core/buf.h"
@@ -18,6 +19,9 @@
 
 #define RV__API_MAX_PARAMS 4 /* {name} captures of one path */
 #define RV__API_MAX_ARGS 64  /* query parameters of one request */
+
+/* The dashboard's built files, loaded once (static.c). */
+typedef struct rv__web rv__web;
 
 typedef struct rv__kv {
     const char *key, *value; /* value NULL for "?key" without '=' */
@@ -45,6 +49,7 @@ struct rv_api_req {
     rv_jsonw w;
     const char *location; /* Location header (201), or NULL */
     const char *content_type; /* NULL: application/json */
+    const rv__web *web;       /* the dashboard's files, or NULL (static.c) */
 };
 
 /* Value of path capture name, or NULL. */
@@ -62,5 +67,25 @@ rv_status rv__api_reports_list(rv_api_req *rq, rv_err *err);
 rv_status rv__api_report(rv_api_req *rq, rv_err *err);
 rv_status rv__api_report_records(rv_api_req *rq, rv_err *err);
 rv_status rv__api_warnings(rv_api_req *rq, rv_err *err);
+
+/* --- the dashboard's files (static.c) ------------------------------------- */
+
+/* Read dir/index.html and the regular files of dir/assets into memory.
+ * Errors: RV_EIO (no such folder, no index.html, unreadable), RV_EINVAL
+ * (too many or too large files, not a regular file); the message names
+ * the path.  Free with rv__web_free (NULL is a no-op). */
+rv_status rv__web_load(const char *dir, rv__web **out, rv_err *err);
+void rv__web_free(rv__web *w);
+/* Files loaded, index.html included (0 for NULL). */
+int rv__web_count(const rv__web *w);
+/* Append index.html to out. */
+rv_status rv__web_index(const rv__web *w, rv_buf *out);
+/* Is path one of the dashboard's files ("/assets/...")? */
+bool rv__web_claims(const char *path);
+/* Queue the answer for a claimed path: the file (200, cached for a year),
+ * 404 for a name that is not loaded, 405 for a method other than GET and
+ * HEAD. */
+enum MHD_Result rv__web_answer(const rv__web *w, struct MHD_Connection *conn, const char *method,
+                               const char *path);
 
 #endif

@@ -54,11 +54,13 @@ static rv_status h_health(rv_api_req *rq, rv_err *err)
     return RV_OK;
 }
 
-/* The front page: what is in the database and where the API is.  The
- * dashboard takes this place once it is built. */
+/* The front page: the dashboard when the server has it (static.c), else
+ * what is in the database and where the API is. */
 static rv_status h_home(rv_api_req *rq, rv_err *err)
 {
     rq->content_type = "text/html; charset=utf-8";
+    if (rq->web)
+        return rv__web_index(rq->web, &rq->out);
     rv_buf *b = &rq->out;
     rv_buf_puts(b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                    "<title>revos</title><style>body{font:15px/1.5 system-ui,sans-serif;"
@@ -295,7 +297,7 @@ static const int e_update[] = {400, 401, 403, 404, 409, 413, 415, 422, 500, 503,
 static const int e_delete[] = {400, 401, 403, 404, 409, 500, 503, 0};
 
 static const rv_route fixed[] = {
-    {"GET", "/", h_home, NULL, "home", "Front page: record counts and links", RV_SHAPE_NONE,
+    {"GET", "/", h_home, NULL, "home", "Front page: the dashboard (or record counts and links)", RV_SHAPE_NONE,
      RV_SHAPE_HTML, 200, e_none, RV_ROUTE_PAGE},
     {"GET", "/healthz", h_health, NULL, "health", "Liveness check", RV_SHAPE_NONE, RV_SHAPE_HEALTH,
      200, e_none, RV_ROUTE_PUBLIC},

@@ -65,6 +65,7 @@ struct rv_api_server {
     pthread_mutex_t lock; /* guards stores */
     rv_store **stores;
     int nstores, cap;
+    rv__web *web; /* the dashboard's files (static.c), or NULL */
 };
 
 static atomic_uint next_gen = 1;
@@ -563,6 +564,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rv_jsonw_init(&rq->w, &rq->out, false);
         rq->method = rv_arena_strdup(&rq->arena, method);
         rq->path = rv_arena_strdup(&rq->arena, url);
+        rq->web = srv->web;
         rq->route = route_find(method, rq->path, cr->allow, sizeof cr->allow);
         if (rq->route) {
             match(rq->route->path, rq->path, rq);
@@ -598,6 +600,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (cr->answered)
         return MHD_YES;
+    if (!cr->rq.route && srv->web && rv__web_claims(cr->rq.path)) { /* the dashboard: static.c */
+        cr->answered = true;
+        return rv__web_answer(srv->web, conn, cr->rq.method, cr->rq.path);
+    }
     dispatch(cr);
     return respond(conn, cr);
 }
@@ -687,6 +693,10 @@ rv_status rv_api_start(const rv_api_opts *o, rv_api_server **out, rv_err *err)
     srv->gen = atomic_fetch_add(&next_gen, 1);
     pthread_mutex_init(&srv->lock, NULL);
     rv_api_routes(NULL); /* build the table before the threads race for it */
+    if (o->web_dir && (st = rv__web_load(o->web_dir, &srv->web, err))) {
+        rv_api_stop(srv);
+        return st;
+    }
 
     int fd = -1;
     bool v6 = false;
@@ -730,6 +740,7 @@ void rv_api_stop(rv_api_server *s)
     for (int i = 0; i < s->nstores; i++)
         rv_store_close(s->stores[i]);
     free(s->stores);
+    rv__web_free(s->web); /* after MHD: responses point into it */
     pthread_mutex_destroy(&s->lock);
     free(s->db_path);
     free(s->bind);

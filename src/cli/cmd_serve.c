@@ -2,12 +2,21 @@
  * cmd_serve.c - `revos serve`: run the JSON API (src/api) until SIGINT or
  * SIGTERM, then stop cleanly and exit 0.
  *
+ * The dashboard: `--web DIR` names the built folder (index.html and
+ * assets/, made by `make web` into web/dist).  Without it the first folder
+ * found of EXE_DIR/web/dist, EXE_DIR/../../web/dist (the binary in
+ * build/MODE/), EXE_DIR/../share/revos/web (installed) and ./web/dist is
+ * used; when none has an index.html the API is served alone and `/` shows
+ * the plain front page.
+ *
  * The signals are blocked before the server starts, so the worker threads
  * inherit the mask and never take them; the main thread waits for them in
  * sigwait() and then calls rv_api_stop(), which finishes the requests in
  * flight, joins the workers and closes every database connection.
  */
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,12 +37,38 @@ static int int_opt(rv_cli *c, const char *name, long lo, long hi, long *out)
     return 0;
 }
 
+/* The default dashboard folder (see the top of this file) into buf, or
+ * NULL when there is none. */
+static const char *find_web(char *buf, size_t cap)
+{
+    static const char *const rel[] = {"/web/dist", "/../../web/dist", "/../share/revos/web"};
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+            char idx[PATH_MAX + 64];
+            snprintf(buf, cap, "%s%s", exe, rel[i]);
+            snprintf(idx, sizeof idx, "%s/index.html", buf);
+            if (access(idx, R_OK) == 0)
+                return buf;
+        }
+    }
+    snprintf(buf, cap, "web/dist");
+    return access("web/dist/index.html", R_OK) == 0 ? buf : NULL;
+}
+
 int rv_cmd_serve(rv_cli *c)
 {
     rv_api_opts o;
     rv_api_opts_init(&o);
     long port = o.port, threads = o.threads, max_body = (long)o.max_body;
     const char *bind = rv_cli_opt(c, "bind");
+    const char *web = rv_cli_opt(c, "web");
+    char webbuf[PATH_MAX + 64];
     int rc;
     if ((rc = int_opt(c, "port", 0, 65535, &port)) ||
         (rc = int_opt(c, "threads", 1, RV_API_MAX_THREADS, &threads)) ||
@@ -52,6 +87,7 @@ int rv_cmd_serve(rv_cli *c)
     o.port = (int)port;
     o.threads = (int)threads;
     o.max_body = (size_t)max_body;
+    o.web_dir = web ? web : find_web(webbuf, sizeof webbuf);
 
     sigset_t stop;
     sigemptyset(&stop);
@@ -66,8 +102,10 @@ int rv_cmd_serve(rv_cli *c)
         return rv_cli_fail(c, &err);
     const char *host = rv_api_bind(srv);
     bool v6 = strchr(host, ':') != NULL;
-    fprintf(stderr, "revos: serving %s at http://%s%s%s:%d\n", c->db_path, v6 ? "[" : "", host,
-            v6 ? "]" : "", rv_api_port(srv));
+    fprintf(stderr, "revos: serving %s at http://%s%s%s:%d %s%s\n", c->db_path, v6 ? "[" : "", host,
+            v6 ? "]" : "", rv_api_port(srv),
+            o.web_dir ? "with the dashboard from " : "(no dashboard built: make web)",
+            o.web_dir ? o.web_dir : "");
     fflush(stderr);
     int sig = 0;
     sigwait(&stop, &sig);

@@ -58,7 +58,7 @@ static const rv_cli_cmd commands[] = {
      "[--markdown] | report warnings",
      "metrics (win_rate, won_revenue, pipeline_value, ...) sliced by dimensions, the records "
      "behind a number, early warnings; 'report list' shows every metric"},
-    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES]",
+    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES] [--web DIR]",
      "serve the JSON API and the dashboard"},
 };
 
