@@ -592,6 +592,8 @@ static const char *const touch_follow[] = {"visit", "visit", "email_open", "down
 #define SH_COLS(X, p)                                                                            \
     X(p, external_id) X(p, deal_id) X(p, from_stage_id) X(p, to_stage_id) X(p, changed_at)      \
     X(p, changed_by_id) X(p, amount) X(p, currency) X(p, close_date) X(p, forecast_category)
+#define QUOTA_COLS(X, p)                                                                         \
+    X(p, external_id) X(p, user_id) X(p, period_start) X(p, period_end) X(p, amount) X(p, currency)
 // clang-format on
 
 #define DECLARE_COLS(LIST, P, arr)                                                                 \
@@ -613,6 +615,7 @@ DECLARE_COLS(ACT_COLS, AT, act_cols);
 DECLARE_COLS(TOUCH_COLS, TC, touch_cols);
 DECLARE_COLS(SUB_COLS, SB, sub_cols);
 DECLARE_COLS(SH_COLS, SH, sh_cols);
+DECLARE_COLS(QUOTA_COLS, QU, quota_cols);
 
 _Static_assert(LE__N <= MAX_COLS && DL__N <= MAX_COLS, "MAX_COLS too small");
 
@@ -656,6 +659,8 @@ typedef struct gen {
     int *reps;              /* user index of reps, grouped by region */
     int rbeg[NREGIONS + 1]; /* reps of region k: reps[rbeg[k] .. rbeg[k+1]) */
     int vp, marketing;
+    int64_t *won_q; /* won value per user and calendar quarter of the window (quotas) */
+    int nq;
     rv_gen_emit_fn emit;
     void *ud;
     const char *v[MAX_COLS];
@@ -1720,11 +1725,32 @@ static int emit_stages(gen *g)
     return 0;
 }
 
+/* Calendar quarter of a day, counted from the window's first quarter. */
+static int quarter_of(const gen *g, int32_t day)
+{
+    int y0, y;
+    unsigned m0, m, dd;
+    rv_civil_from_days(g->start, &y0, &m0, &dd);
+    rv_civil_from_days(day, &y, &m, &dd);
+    return (y * 4 + (int)(m - 1) / 3) - (y0 * 4 + (int)(m0 - 1) / 3);
+}
+
 static int emit_deals(gen *g)
 {
     deal d;
+    if (!g->won_q) {
+        g->nq = quarter_of(g, g->end - 1) + 1;
+        g->won_q = calloc((size_t)g->nusers * (size_t)g->nq, sizeof *g->won_q);
+        if (!g->won_q)
+            return RV_GEN_ENOMEM;
+    }
     for (int64_t i = 0; i < g->ndeals; i++) {
         deal_make(g, i, &d);
+        if (d.stage == ST_WON && d.owner >= 0 && d.owner < g->nusers) {
+            int q = quarter_of(g, (int32_t)(d.closed_ms / DAY_MS));
+            if (q >= 0 && q < g->nq)
+                g->won_q[(size_t)d.owner * (size_t)g->nq + (size_t)q] += d.amount;
+        }
         row_begin(g, DL__N);
         set_deal(g, DL_external_id, i);
         char *w = w_str(w_str(g->p, d.a.name), " - ");
@@ -1989,10 +2015,52 @@ static int emit_stage_history(gen *g)
 
 /* ---- setup ---------------------------------------------------------------- */
 
+/* Quarterly quotas for every rep: what the reps of the company won on
+ * average that quarter, plus 10% and rounded to the thousand, so that the
+ * stronger reps beat it and the weaker miss it (attainment spreads as in
+ * life).  Quarters in which nobody won anything get no quota. */
+static int emit_quotas(gen *g)
+{
+    int nreps = 0;
+    for (int u = 0; u < g->nusers; u++)
+        nreps += g->users[u].role == R_REP;
+    for (int q = 0; q < g->nq && nreps; q++) {
+        int64_t sum = 0;
+        for (int u = 0; u < g->nusers; u++)
+            if (g->users[u].role == R_REP)
+                sum += g->won_q[(size_t)u * (size_t)g->nq + (size_t)q];
+        int64_t quota = (sum * 11 / 10 / nreps + 50000) / 100000 * 100000; /* cents: whole thousands */
+        if (quota <= 0)
+            continue;
+        int y0;
+        unsigned m0, dd;
+        rv_civil_from_days(g->start, &y0, &m0, &dd);
+        int qi = y0 * 4 + (int)(m0 - 1) / 3 + q;
+        int32_t from = rv_days_from_civil(qi / 4, (unsigned)(qi % 4) * 3 + 1, 1);
+        int32_t to = rv_days_from_civil((qi + 1) / 4, (unsigned)((qi + 1) % 4) * 3 + 1, 1) - 1;
+        for (int u = 0; u < g->nusers; u++) {
+            if (g->users[u].role != R_REP)
+                continue;
+            row_begin(g, QU__N);
+            set_id2(g, QU_external_id, "quota-", u + 1, 4, q + 1);
+            set_user(g, QU_user_id, u);
+            set_date(g, QU_period_start, from);
+            set_date(g, QU_period_end, to);
+            set_money(g, QU_amount, quota);
+            g->v[QU_currency] = "USD";
+            int rc = row_emit(g, "quotas", QU__N, quota_cols);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 static void gen_free(gen *g)
 {
     if (!g)
         return;
+    free(g->won_q);
     free(g->cum);
     free(g->camps);
     free(g->dc);
@@ -2224,6 +2292,7 @@ int rv_gen_run(const rv_gen_opts *in, rv_gen_emit_fn emit, void *ud)
         emit_teams,         emit_users,      emit_accounts,  emit_contacts,      emit_campaigns,
         emit_leads,         emit_products,   emit_pipelines, emit_stages,        emit_deals,
         emit_deal_products, emit_activities, emit_touches,   emit_subscriptions, emit_stage_history,
+        emit_quotas,
     };
     rv_gen_opts o;
     rv_gen_resolve(in, &o);
@@ -2251,7 +2320,7 @@ int64_t rv_gen_count(const rv_gen_opts *in, const char *entity)
     int nreps = layout(o.deals, reps, teams), nteams = 0;
     for (int k = 0; k < NREGIONS; k++)
         nteams += teams[k];
-    static const char *const unknown[] = {"contacts", "deal_products", "touches", "subscriptions",
+    static const char *const unknown[] = {"contacts", "deal_products", "touches", "subscriptions", "quotas",
                                           "stage_history"};
     for (int i = 0; i < NELEM(unknown); i++)
         if (strcmp(entity, unknown[i]) == 0)

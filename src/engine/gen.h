@@ -104,7 +104,7 @@ int rv_gen_run(const rv_gen_opts *o, rv_gen_emit_fn emit, void *ud);
 
 /* Number of rows rv_gen_run() emits for one entity with these options (after
  * defaults; not validated), -1 when the count is only known by generating
- * (contacts, deal_products, touches, subscriptions, stage_history), 0 for
+ * (contacts, deal_products, touches, subscriptions, stage_history, quotas), 0 for
  * entities it never emits.  With reps = clamp(deals / 300, 4, 400) split
  * over 4 regions in teams of at most 12:
  *     teams = 1 + sum of ceil(region reps / 12)   users = 5 + (teams - 1) + reps

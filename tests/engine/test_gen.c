@@ -516,6 +516,7 @@ static void test_all_rows_valid(void **state)
         "teams",         "users",      "accounts",  "contacts",      "campaigns",
         "leads",         "products",   "pipelines", "stages",        "deals",
         "deal_products", "activities", "touches",   "subscriptions", "stage_history",
+        "quotas",
     };
     for (int i = 0; i < rv_entity_count; i++) {
         const char *name = rv_entities[i]->name;

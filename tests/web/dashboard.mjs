@@ -192,7 +192,12 @@ async function main() {
   await test('demo database and server', async () => {
     check(existsSync(join(webDir, 'index.html')), `no built dashboard at ${webDir} (scripts/build-web)`);
     revos(db, ['init']);
-    revos(db, ['gen', '--accounts', '200', '--deals', '2000', '--leads', '2000', '--seed', '42']);
+    // history up to today: this quarter's coverage and attainment have data
+    const day = (d) => d.toISOString().slice(0, 10);
+    const end = new Date(Date.now() + 86400000);
+    const start = new Date(end.getTime() - 3 * 365 * 86400000);
+    revos(db, ['gen', '--accounts', '200', '--deals', '2000', '--leads', '2000', '--seed', '42',
+               '--start', day(start), '--end', day(end)]);
     revos(db, ['users', 'create', '--email', EMAIL, '--name', 'Web Check', '--role', 'admin', '--password-stdin'], PASSWORD + '\n');
     token = revos(db, ['tokens', 'create', '--user', EMAIL, '--name', 'web-check', '--scope', 'read']).trim();
     server = await startServer(db);
