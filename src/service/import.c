@@ -103,6 +103,7 @@ rv_status rv_import_begin(rv_ctx *c, const rv_import_opts *o, rv_import **out, r
     c->refcache = &im->refcache;
     c->batch = true;
     c->no_initial_history = o && o->history_supplied;
+    c->recent = rv__recent_new();
     rv_store_bulk(c->store, true);
     *out = im;
     return RV_OK;
@@ -354,6 +355,8 @@ rv_status rv_import_end(rv_import *im, rv_import_report *rep, rv_err *err)
     c->refcache = im->saved_refcache;
     c->batch = im->saved_batch;
     c->no_initial_history = im->saved_no_initial_history;
+    rv__recent_free(c->recent);
+    c->recent = NULL;
     im->rep.elapsed_ms = rv_now_ms() - im->t0;
     if (rep) {
         *rep = im->rep;

@@ -714,10 +714,11 @@ static void export_round_trip(void **state)
 
 /* ---- Salesforce OpportunityHistory ------------------------------------------- */
 
-static void salesforce_stage_history(void **state)
+/* A second pipeline "Renewals" (external id P2) whose stages share names
+ * with the seeded pipeline's (Prospecting and Won), then the deals of
+ * deals_csv, imported without history. */
+static void seed_two_pipelines(tu_env *t, const char *deals_csv)
 {
-    tu_env *t = *state;
-    /* a second pipeline with the same stage names: names must resolve within the deal's */
     tu_create(t, "pipelines", "{\"name\":\"Renewals\",\"external_id\":\"P2\"}");
     tu_create(t, "stages",
               "{\"pipeline_id\":\"Renewals\",\"name\":\"Prospecting\",\"position\":1}");
@@ -725,14 +726,37 @@ static void salesforce_stage_history(void **state)
     rv_import_report rep;
     rv_err err;
     rv_csv_import_opts nohist = {.import.history_supplied = true};
-    assert_int_equal(import_text(t, "deals",
-                                 "Id,Name,Pipeline,StageName,Amount\n"
-                                 "006A,Big,,Won,100\n"
-                                 "006B,Renewal,P2,Won,50\n",
-                                 &nohist, &rep, &err),
-                     RV_OK);
+    assert_int_equal(import_text(t, "deals", deals_csv, &nohist, &rep, &err), RV_OK);
     rv_import_report_release(&rep);
     assert_int_equal(tu_count(t, "stage_history"), 0);
+}
+
+/* Importing the same CSV again leaves every table as it was and counts
+ * every row unchanged. */
+static void expect_reimport_unchanged(tu_env *t, const char *entity, const char *csv,
+                                      const rv_csv_import_opts *o, int64_t rows)
+{
+    rv_import_report rep;
+    rv_err err;
+    char *before = tu_dump_db(t);
+    assert_int_equal(import_text(t, entity, csv, o, &rep, &err), RV_OK);
+    expect_counts(&rep, entity, 0, 0, rows);
+    rv_import_report_release(&rep);
+    char *after = tu_dump_db(t);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
+static void salesforce_stage_history(void **state)
+{
+    tu_env *t = *state;
+    /* a second pipeline with the same stage names: names must resolve within the deal's */
+    seed_two_pipelines(t, "Id,Name,Pipeline,StageName,Amount\n"
+                          "006A,Big,,Won,100\n"
+                          "006B,Renewal,P2,Won,50\n");
+    rv_import_report rep;
+    rv_err err;
     /* rows out of order: by CreatedDate within each opportunity */
     const char *hist = "Id,OpportunityId,CreatedDate,StageName,Amount,CloseDate,ForecastCategory\n"
                        "017C,006A,2024-03-01T10:00:00.000+0000,Won,100,2024-03-01,Closed\n"
@@ -758,15 +782,7 @@ static void salesforce_stage_history(void **state)
     assert_int_equal(tu_sql_int(t, "SELECT count(*) FROM stage_history WHERE "
                                    "forecast_category='best_case'"),
                      1);
-    /* again: nothing changes */
-    char *before = tu_dump_db(t);
-    assert_int_equal(import_text(t, "stage_history", hist, &sf, &rep, &err), RV_OK);
-    expect_counts(&rep, "stage_history", 0, 0, 5);
-    rv_import_report_release(&rep);
-    char *after = tu_dump_db(t);
-    assert_string_equal(before, after);
-    free(before);
-    free(after);
+    expect_reimport_unchanged(t, "stage_history", hist, &sf, 5);
     /* a stage the deal's pipeline lacks, an unknown opportunity */
     expect_csv_reject(t, "stage_history",
                       "Id,OpportunityId,CreatedDate,StageName\n"
@@ -786,6 +802,40 @@ static void salesforce_stage_history(void **state)
     assert_non_null(strstr(err.message, "lacks CreatedDate"));
 }
 
+/* stage_history by field names: a stage named in a row is the one of the
+ * row's deal's pipeline, also when another pipeline has a stage of that name */
+static void stage_history_stage_names_within_the_deal_pipeline(void **state)
+{
+    tu_env *t = *state;
+    seed_two_pipelines(t, "external_id,name,pipeline_id,stage_id,amount\n"
+                          "D1,Big,Sales,Won,100\n"
+                          "D2,Renewal,P2,Won,50\n");
+    rv_import_report rep;
+    rv_err err;
+    const char *hist = "external_id,deal_id,from_stage_id,to_stage_id,changed_at\n"
+                       "H1,D1,,Prospecting,2024-01-01\n"
+                       "H2,D1,Prospecting,Won,2024-02-01\n"
+                       "H3,D2,,prospecting,2024-01-05\n"
+                       "H4,D2,Prospecting,Won,2024-02-05\n";
+    assert_int_equal(import_text(t, "stage_history", hist, NULL, &rep, &err), RV_OK);
+    expect_counts(&rep, "stage_history", 4, 0, 0);
+    rv_import_report_release(&rep);
+    /* plain SQL: every stage of every row is in its deal's pipeline */
+    assert_int_equal(tu_sql_int(t, "SELECT count(*) FROM stage_history h JOIN deals d ON "
+                                   "d.id=h.deal_id JOIN stages ts ON ts.id=h.to_stage_id LEFT JOIN "
+                                   "stages fs ON fs.id=h.from_stage_id WHERE ts.pipeline_id="
+                                   "d.pipeline_id AND (fs.id IS NULL OR fs.pipeline_id="
+                                   "d.pipeline_id)"),
+                     4);
+    assert_int_equal(tu_sql_int(t, "SELECT count(DISTINCT to_stage_id) FROM stage_history"), 4);
+    expect_reimport_unchanged(t, "stage_history", hist, NULL, 4);
+    /* a stage only the other pipeline has */
+    expect_csv_reject(t, "stage_history",
+                      "external_id,deal_id,to_stage_id,changed_at\n"
+                      "H5,D2,Proposal,2024-03-01\n",
+                      "row 2, column to_stage_id: to_stage_id: no stage 'Proposal' in pipeline 2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -801,6 +851,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(csv_report_json, setup, teardown),
         cmocka_unit_test_setup_teardown(export_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(salesforce_stage_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(stage_history_stage_names_within_the_deal_pipeline, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
