@@ -103,6 +103,7 @@ void rv_svc_read_end(rv_ctx *c)
 typedef struct recent_rec {
     rv_record r; /* text points into text */
     char *text;
+    size_t cap; /* bytes allocated at text */
 } recent_rec;
 
 typedef struct defs_list {
@@ -148,8 +149,11 @@ static void rec_copy(recent_rec *dst, const rv_record *r)
     for (int i = 0; i < r->ent->nfields; i++)
         if (r->v[i].state == RV_V_SET && !rv_ftype_is_int(r->ent->fields[i].type))
             n += r->v[i].len + 1;
-    free(dst->text);
-    dst->text = rv_xmalloc(n ? n : 1);
+    if (n > dst->cap || !dst->text) {
+        free(dst->text);
+        dst->cap = n > 64 ? n : 64;
+        dst->text = rv_xmalloc(dst->cap);
+    }
     dst->r = *r;
     char *p = dst->text;
     for (int i = 0; i < r->ent->nfields; i++) {
@@ -167,8 +171,9 @@ static void rec_copy(recent_rec *dst, const rv_record *r)
 
 static recent_rec *recent_slot(rv__recent *rc, const rv_entity *e, int64_t id)
 {
-    uint64_t h = ((uint64_t)id * 0x9E3779B97F4A7C15ULL) ^ (uint64_t)e->index;
-    return &rc->slot[(h >> 20) % RECENT_SLOTS];
+    /* Fibonacci hashing of (id, entity): the top bits mix both */
+    uint64_t h = ((uint64_t)id * 64 + (uint64_t)e->index) * 0x9E3779B97F4A7C15ULL;
+    return &rc->slot[(h >> 40) % RECENT_SLOTS];
 }
 
 /* Remember r as stored (after a create or an update). */
@@ -188,10 +193,8 @@ static void recent_drop(rv_ctx *c, const rv_entity *e, int64_t id)
     if (!strcmp(e->name, "field_defs"))
         defs_drop(c->recent);
     recent_rec *s = recent_slot(c->recent, e, id);
-    if (s->text && s->r.ent == e && s->r.id == id) {
-        free(s->text);
-        memset(s, 0, sizeof *s);
-    }
+    if (s->text && s->r.ent == e && s->r.id == id)
+        s->r.ent = NULL;
 }
 
 /* The cached record as the caller's own: text copied into c->arena. */
@@ -319,7 +322,10 @@ static rv_status resolve_one(rv_ctx *c, rv_record *r, int fi, rv_err *err)
     const rv_entity *t = rv_entity_find(f->ref);
     char q[80];
     if (v->state == RV_V_SET) {
-        if (!rv_store_exists(c->store, t, v->i))
+        rv_record row;
+        rv_err ignored;
+        if (c->recent ? rv__load(c, t->name, v->i, &row, &ignored) != RV_OK
+                      : !rv_store_exists(c->store, t, v->i))
             return rv_err_set(err, RV_EREF, f->name, "%s: %s %lld does not exist", f->name, t->one,
                               (long long)v->i);
         return RV_OK;
