@@ -84,9 +84,142 @@ void rv_svc_read_end(rv_ctx *c)
     rv_auth_touch(c, c->who, &e3); /* best effort: a stamp, not the request */
 }
 
+/* --- records recently written or read (imports) ---------------------------
+ *
+ * An import validates rows that look up the same few records again and
+ * again (a deal's stage, a history row's deal, the custom field
+ * definitions of the entity), and on PostgreSQL a record it just created
+ * may still wait in the store's COPY buffer, where reading it would cost a
+ * flush.  While c->recent is set, rv__load answers from a direct-mapped
+ * cache of the records this context wrote or read last, and check_custom
+ * from the definitions it listed before.  Every write through this file
+ * refreshes its record's slot (a delete empties it, a field_defs write
+ * drops the definitions), and the import holds the write lock: the cache
+ * can only miss, never be stale. */
+
+#define RECENT_SLOTS 1024
+#define RECENT_ENTITIES 64 /* > number of entities, like the import's counters */
+
+typedef struct recent_rec {
+    rv_record r; /* text points into text */
+    char *text;
+    size_t cap; /* bytes allocated at text */
+} recent_rec;
+
+typedef struct defs_list {
+    int n;
+    recent_rec *recs;
+} defs_list;
+
+struct rv__recent {
+    recent_rec slot[RECENT_SLOTS];
+    defs_list *defs[RECENT_ENTITIES]; /* NULL: not listed yet */
+};
+
+rv__recent *rv__recent_new(void) { return rv_xcalloc(1, sizeof(rv__recent)); }
+
+static void defs_drop(rv__recent *rc)
+{
+    for (int k = 0; k < RECENT_ENTITIES; k++) {
+        defs_list *d = rc->defs[k];
+        if (!d)
+            continue;
+        for (int i = 0; i < d->n; i++)
+            free(d->recs[i].text);
+        free(d->recs);
+        free(d);
+        rc->defs[k] = NULL;
+    }
+}
+
+void rv__recent_free(rv__recent *rc)
+{
+    if (!rc)
+        return;
+    for (int k = 0; k < RECENT_SLOTS; k++)
+        free(rc->slot[k].text);
+    defs_drop(rc);
+    free(rc);
+}
+
+/* A copy of r whose text lives in one allocation owned by dst. */
+static void rec_copy(recent_rec *dst, const rv_record *r)
+{
+    size_t n = 0;
+    for (int i = 0; i < r->ent->nfields; i++)
+        if (r->v[i].state == RV_V_SET && !rv_ftype_is_int(r->ent->fields[i].type))
+            n += r->v[i].len + 1;
+    if (n > dst->cap || !dst->text) {
+        free(dst->text);
+        dst->cap = n > 64 ? n : 64;
+        dst->text = rv_xmalloc(dst->cap);
+    }
+    dst->r = *r;
+    char *p = dst->text;
+    for (int i = 0; i < r->ent->nfields; i++) {
+        rv_val *v = &dst->r.v[i];
+        if (v->state == RV_V_RAW)
+            v->state = RV_V_UNSET;
+        if (v->state != RV_V_SET || rv_ftype_is_int(r->ent->fields[i].type))
+            continue;
+        memcpy(p, v->s ? v->s : "", v->len);
+        p[v->len] = '\0';
+        v->s = p;
+        p += v->len + 1;
+    }
+}
+
+static recent_rec *recent_slot(rv__recent *rc, const rv_entity *e, int64_t id)
+{
+    /* Fibonacci hashing of (id, entity): the top bits mix both */
+    uint64_t h = ((uint64_t)id * 64 + (uint64_t)e->index) * 0x9E3779B97F4A7C15ULL;
+    return &rc->slot[(h >> 40) % RECENT_SLOTS];
+}
+
+/* Remember r as stored (after a create or an update). */
+static void recent_put(rv_ctx *c, const rv_record *r)
+{
+    if (!c->recent)
+        return;
+    if (!strcmp(r->ent->name, "field_defs"))
+        defs_drop(c->recent);
+    rec_copy(recent_slot(c->recent, r->ent, r->id), r);
+}
+
+static void recent_drop(rv_ctx *c, const rv_entity *e, int64_t id)
+{
+    if (!c->recent)
+        return;
+    if (!strcmp(e->name, "field_defs"))
+        defs_drop(c->recent);
+    recent_rec *s = recent_slot(c->recent, e, id);
+    if (s->text && s->r.ent == e && s->r.id == id)
+        s->r.ent = NULL;
+}
+
+/* The cached record as the caller's own: text copied into c->arena. */
+static void rec_out(rv_ctx *c, const rv_record *src, rv_record *out)
+{
+    *out = *src;
+    for (int i = 0; i < src->ent->nfields; i++)
+        if (out->v[i].state == RV_V_SET && !rv_ftype_is_int(src->ent->fields[i].type))
+            out->v[i].s = rv_arena_strndup(c->arena, src->v[i].s, src->v[i].len);
+}
+
 rv_status rv__load(rv_ctx *c, const char *entity, int64_t id, rv_record *out, rv_err *err)
 {
-    return rv_store_get(c->store, rv_entity_find(entity), id, out, c->arena, err);
+    const rv_entity *e = rv_entity_find(entity);
+    if (!c->recent)
+        return rv_store_get(c->store, e, id, out, c->arena, err);
+    recent_rec *s = recent_slot(c->recent, e, id);
+    if (s->text && s->r.ent == e && s->r.id == id) {
+        rec_out(c, &s->r, out);
+        return RV_OK;
+    }
+    rv_status st = rv_store_get(c->store, e, id, out, c->arena, err);
+    if (!st)
+        rec_copy(s, out);
+    return st;
 }
 
 rv_status rv__emit_event(rv_ctx *c, const rv_entity *e, int64_t id, const char *kind,
@@ -141,6 +274,47 @@ static int scope_for(const rv_record *r, const rv_entity *t, int64_t *scope_id)
     return -1;
 }
 
+/* The same one reference further: a record without the scope's field
+ * takes it from a record it refers to (a stage_history row's stages are
+ * looked up in the pipeline of its deal).  Fields resolve in table order,
+ * so the deal is known when its stages are.  Returns the scope field of t,
+ * -1 for none, or -2 after a failed read (err filled). */
+static int scope_via(rv_ctx *c, const rv_record *r, const rv_entity *t, int64_t *scope_id,
+                     rv_err *err)
+{
+    int k = scope_for(r, t, scope_id);
+    if (k >= 0)
+        return k;
+    for (k = 0; k < t->nfields; k++) {
+        const rv_field *tf = &t->fields[k];
+        if (tf->type != RV_FT_REF || !(tf->flags & RV_F_REQUIRED) || !strcmp(tf->ref, t->name))
+            continue;
+        for (int i = 0; i < r->ent->nfields; i++) {
+            const rv_field *f = &r->ent->fields[i];
+            if (f->type != RV_FT_REF || r->v[i].state != RV_V_SET || !strcmp(f->ref, t->name))
+                continue;
+            const rv_entity *x = rv_entity_find(f->ref);
+            int xf = -1;
+            for (int j = 0; j < x->nfields && xf < 0; j++)
+                if (x->fields[j].type == RV_FT_REF && !strcmp(x->fields[j].ref, tf->ref))
+                    xf = j;
+            if (xf < 0)
+                continue;
+            rv_record via;
+            rv_status st = rv__load(c, x->name, r->v[i].i, &via, err);
+            if (st == RV_ENOTFOUND)
+                continue; /* the reference itself fails on its own */
+            if (st)
+                return -2;
+            if (via.v[xf].state != RV_V_SET)
+                continue;
+            *scope_id = via.v[xf].i;
+            return k;
+        }
+    }
+    return -1;
+}
+
 static rv_status resolve_one(rv_ctx *c, rv_record *r, int fi, rv_err *err)
 {
     const rv_field *f = &r->ent->fields[fi];
@@ -148,7 +322,10 @@ static rv_status resolve_one(rv_ctx *c, rv_record *r, int fi, rv_err *err)
     const rv_entity *t = rv_entity_find(f->ref);
     char q[80];
     if (v->state == RV_V_SET) {
-        if (!rv_store_exists(c->store, t, v->i))
+        rv_record row;
+        rv_err ignored;
+        if (c->recent ? rv__load(c, t->name, v->i, &row, &ignored) != RV_OK
+                      : !rv_store_exists(c->store, t, v->i))
             return rv_err_set(err, RV_EREF, f->name, "%s: %s %lld does not exist", f->name, t->one,
                               (long long)v->i);
         return RV_OK;
@@ -156,7 +333,9 @@ static rv_status resolve_one(rv_ctx *c, rv_record *r, int fi, rv_err *err)
     if (v->state != RV_V_RAW)
         return RV_OK;
     int64_t scope_id = 0;
-    int scope_fi = scope_for(r, t, &scope_id);
+    int scope_fi = scope_via(c, r, t, &scope_id, err);
+    if (scope_fi == -2)
+        return err->code ? err->code : RV_EDB;
     char key[400];
     int klen = 0;
     if (c->refcache) {
@@ -172,7 +351,18 @@ static rv_status resolve_one(rv_ctx *c, rv_record *r, int fi, rv_err *err)
     int64_t id = 0;
     rv_status st = RV_ENOTFOUND;
     int xi = rv_entity_extid_field(t);
-    if (xi >= 0)
+    if (xi >= 0 && c->extids && c->extids[t->index] &&
+        rv_map_get(c->extids[t->index], v->s, v->len, &id)) {
+        /* a row the import knows, maybe not written yet: its scope from it */
+        rv_record row;
+        st = RV_OK;
+        if (scope_fi >= 0 && (st = rv__load(c, t->name, id, &row, err)) == RV_OK &&
+            (row.v[scope_fi].state != RV_V_SET || row.v[scope_fi].i != scope_id))
+            st = RV_ENOTFOUND;
+        if (st && st != RV_ENOTFOUND)
+            return st;
+    }
+    if (xi >= 0 && st == RV_ENOTFOUND)
         st = rv_store_find(c->store, t, xi, v->s, v->len, scope_fi, scope_id, &id, err);
     for (int k = 0; st == RV_ENOTFOUND && k < t->nfields; k++) {
         if (!(t->fields[k].flags & RV_F_NAME))
@@ -311,6 +501,33 @@ static int defs_row(void *ud, const rv_record *d)
     return a->st != RV_OK;
 }
 
+static int defs_keep(void *ud, const rv_record *d)
+{
+    defs_list *l = ud;
+    l->recs = rv_xrealloc(l->recs, (size_t)(l->n + 1) * sizeof *l->recs);
+    memset(&l->recs[l->n], 0, sizeof l->recs[l->n]);
+    rec_copy(&l->recs[l->n++], d);
+    return 0;
+}
+
+/* The definitions of q's entity through c->recent: listed once per import. */
+static rv_status defs_cached(rv_ctx *c, const rv_query *q, defs_acc *a, rv_err *err)
+{
+    int k = rv_entity_find(q->filters[0].val.s)->index;
+    defs_list *l = c->recent->defs[k];
+    if (!l) {
+        l = rv_xcalloc(1, sizeof *l);
+        rv_status st = rv_store_list(c->store, q, defs_keep, l, err);
+        c->recent->defs[k] = l;
+        if (st)
+            return st;
+    }
+    for (int i = 0; i < l->n; i++)
+        if (defs_row(a, &l->recs[i].r))
+            break;
+    return RV_OK;
+}
+
 static rv_status check_custom(rv_ctx *c, rv_record *r, bool create, rv_err *err)
 {
     int ci = rv_field_index(r->ent, "custom");
@@ -330,7 +547,7 @@ static rv_status check_custom(rv_ctx *c, rv_record *r, bool create, rv_err *err)
                                        .state = RV_V_SET}};
     q.nfilters = 1;
     defs_acc a = {c, obj, err, RV_OK, 0, create};
-    rv_status st = rv_store_list(c->store, &q, defs_row, &a, err);
+    rv_status st = c->recent ? defs_cached(c, &q, &a, err) : rv_store_list(c->store, &q, defs_row, &a, err);
     if (!st)
         st = a.st;
     if (!st && obj && (int)json_object_size(obj) > a.seen) {
@@ -434,6 +651,7 @@ static rv_status create_tx(rv_ctx *c, void *ud, rv_err *err)
     r->created_at = r->updated_at = now;
     if ((st = rv_store_insert(c->store, r, err)))
         return st;
+    recent_put(c, r);
     const rv__behaviour *b = behaviour_of(r->ent);
     if (b && b->after && (st = b->after(c, NULL, r, err)))
         return st;
@@ -482,6 +700,7 @@ static rv_status update_tx(rv_ctx *c, void *ud, rv_err *err)
     r->updated_at = now;
     if ((st = rv_store_update(c->store, r, err)))
         return st;
+    recent_put(c, r);
     if ((st = write_field_history(c, old, r, now, err)))
         return st;
     const rv__behaviour *b = behaviour_of(e);
@@ -507,32 +726,37 @@ rv_status rv_svc_upsert(rv_ctx *c, rv_record *r, bool *created, rv_err *err)
     return st;
 }
 
+rv_status rv__upsert_known(rv_ctx *c, rv_record *r, int64_t id, rv_upsert_outcome *out,
+                           rv_err *err)
+{
+    rv_status st;
+    if (!id) {
+        if ((st = rv_svc_create(c, r, err)))
+            return st;
+        *out = RV_UPSERT_CREATED;
+        return RV_OK;
+    }
+    r->id = id;
+    update_args a = {r, NULL, false};
+    if ((st = rv_svc_tx(c, update_tx, &a, err)))
+        return st;
+    *out = a.changed ? RV_UPSERT_UPDATED : RV_UPSERT_UNCHANGED;
+    return RV_OK;
+}
+
 rv_status rv_svc_upsert_outcome(rv_ctx *c, rv_record *r, rv_upsert_outcome *out, rv_err *err)
 {
     int xi = rv_entity_extid_field(r->ent);
     int64_t id = 0;
-    rv_status st = RV_ENOTFOUND;
     if (xi >= 0 && r->v[xi].state == RV_V_SET) {
         /* one indexed probe; remembering every written id would cost the
          * memory of the whole import (26M keys for 1M generated deals) */
-        st = rv_store_find(c->store, r->ent, xi, r->v[xi].s, r->v[xi].len, -1, 0, &id, err);
+        rv_status st =
+            rv_store_find(c->store, r->ent, xi, r->v[xi].s, r->v[xi].len, -1, 0, &id, err);
         if (st && st != RV_ENOTFOUND)
             return st;
-        if (st == RV_ENOTFOUND) {
-            if ((st = rv_svc_create(c, r, err)))
-                return st;
-            *out = RV_UPSERT_CREATED;
-            return RV_OK;
-        }
-        r->id = id;
-        update_args a = {r, NULL, false};
-        if ((st = rv_svc_tx(c, update_tx, &a, err)))
-            return st;
-        *out = a.changed ? RV_UPSERT_UPDATED : RV_UPSERT_UNCHANGED;
-        return RV_OK;
     }
-    *out = RV_UPSERT_CREATED;
-    return rv_svc_create(c, r, err);
+    return rv__upsert_known(c, r, id, out, err);
 }
 
 typedef struct delete_args {
@@ -570,6 +794,7 @@ static rv_status delete_tx(rv_ctx *c, void *ud, rv_err *err)
     }
     if ((st = rv_store_delete(c->store, a->e, a->id, err)))
         return st;
+    recent_drop(c, a->e, a->id);
     if ((st = rv__audit_write(c, "delete", a->e, a->id, old, NULL, err)))
         return st;
     return rv__emit_event(c, a->e, a->id, "deleted", NULL, err);

@@ -16,6 +16,11 @@
  * rolled back at the end anyway; later rows are still checked so that one
  * run reports every problem.
  *
+ * On a store that defers inserts (PostgreSQL), step 3 knows from the
+ * entity's external ids, read once, whether the row is new, and each row
+ * is tagged with its origin (row number, source, column layout) so that a
+ * row the database refuses when its COPY runs is rejected like any other.
+ *
  * The CSV layer maps the header once (exact field names, --map, the
  * Salesforce or HubSpot names of the entity table, auto-detected when most
  * headers are such names), then streams records from the CSV reader into
@@ -41,6 +46,25 @@ typedef struct colcache {
     int xi;                                /* external_id field of the entity, -1 none */
 } colcache;
 
+/* Where a row came from, for a reject found after the row was taken: on
+ * PostgreSQL new rows wait in the store's COPY buffer, and the database
+ * may refuse one when the buffer is written (store.h, deferred inserts).
+ * The row's tag in the store is its index in im->origins. */
+typedef struct layout {
+    const char *source; /* copies, in im->keep */
+    int ncols;
+    const int *fi;
+    const char *const *names;
+} layout;
+
+typedef struct origin {
+    long rowno;
+    int32_t layout;
+    int16_t ent;
+    int8_t how; /* rv_upsert_outcome once taken, 0 before */
+    bool rejected;
+} origin;
+
 struct rv_import {
     rv_ctx *c;
     /* what the context had before, restored by rv_import_end() */
@@ -53,6 +77,16 @@ struct rv_import {
     rv_map refcache; /* ctx->refcache during the import */
     rv_map unknown;  /* "<entity>\x1f<name>" of unknown columns already reported */
     colcache *cols[RV_IMPORT_MAX_ENTITIES];
+
+    /* deferred inserts (PostgreSQL): see struct origin */
+    bool defer;
+    rv_map *extids[RV_IMPORT_MAX_ENTITIES]; /* ctx->extids; NULL until the entity's first row */
+    origin *origins;
+    long norigins, cap_origins;
+    layout *layouts;
+    int nlayouts;
+    rv_map layout_ix; /* layout key -> index in layouts */
+    rv_buf key;
 
     rv_import_report rep;
     int max_errors, rejects_cap;
@@ -75,6 +109,8 @@ void rv_import_report_release(rv_import_report *rep)
     rep->rejects = NULL;
     rep->nrejects = 0;
 }
+
+static void deferred_reject(void *ud, int64_t tag, const rv_err *why);
 
 rv_status rv_import_begin(rv_ctx *c, const rv_import_opts *o, rv_import **out, rv_err *err)
 {
@@ -103,7 +139,17 @@ rv_status rv_import_begin(rv_ctx *c, const rv_import_opts *o, rv_import **out, r
     c->refcache = &im->refcache;
     c->batch = true;
     c->no_initial_history = o && o->history_supplied;
+    c->recent = rv__recent_new();
     rv_store_bulk(c->store, true);
+    rv_map_init(&im->layout_ix);
+    if (rv_store_can_defer(c->store)) {
+        if ((st = rv_store_defer_begin(c->store, deferred_reject, im, err))) {
+            rv_import_end(im, NULL, NULL);
+            return st;
+        }
+        im->defer = true;
+        c->extids = im->extids;
+    }
     *out = im;
     return RV_OK;
 }
@@ -119,8 +165,17 @@ int64_t rv_import_rejected(const rv_import *im)
     return im->rep.rejected;
 }
 
+static void add_reject_from(rv_import *im, const char *source, const rv_entity *e, long rowno,
+                            const char *column, const rv_err *why);
+
 static void add_reject(rv_import *im, const rv_entity *e, long rowno, const char *column,
                        const rv_err *why)
+{
+    add_reject_from(im, im->source, e, rowno, column, why);
+}
+
+static void add_reject_from(rv_import *im, const char *source, const rv_entity *e, long rowno,
+                            const char *column, const rv_err *why)
 {
     im->rep.rejected++;
     if (e)
@@ -137,7 +192,7 @@ static void add_reject(rv_import *im, const rv_entity *e, long rowno, const char
     rv_import_reject *r = &im->rep.rejects[im->rep.nrejects++];
     memset(r, 0, sizeof *r);
     r->row = rowno;
-    snprintf(r->source, sizeof r->source, "%s", im->source ? im->source : "");
+    snprintf(r->source, sizeof r->source, "%s", source ? source : "");
     snprintf(r->entity, sizeof r->entity, "%s", e ? e->name : "");
     snprintf(r->column, sizeof r->column, "%s", column ? column : "");
     r->err = *why;
@@ -152,21 +207,108 @@ void rv_import_reject_row(rv_import *im, const rv_entity *e, long rowno, const c
 
 /* Which of the row's columns a failure concerns: the column whose field is
  * err->field ("custom.x" belongs to the custom column), else the field. */
-static const char *column_of_error(rv_import *im, const colcache *cc, const rv_entity *e,
-                                   const rv_err *err)
+static const char *column_of_error(const layout *l, const rv_entity *e, const rv_err *err)
 {
     if (!err->field[0])
         return NULL;
     size_t n = strcspn(err->field, ".");
-    for (int i = 0; i < cc->ncols; i++) {
-        int fi = cc->fi[i];
+    for (int i = 0; i < l->ncols; i++) {
+        int fi = l->fi[i];
         if (fi < 0)
             continue;
         const char *fname = e->fields[fi].name;
         if (strlen(fname) == n && strncmp(fname, err->field, n) == 0)
-            return im->columns ? im->columns[i] : cc->names[i];
+            return l->names[i];
     }
     return err->field;
+}
+
+/* The row's layout as it is now (nothing copied). */
+static layout layout_now(const rv_import *im, const colcache *cc)
+{
+    return (layout){im->source, cc->ncols, cc->fi, im->columns ? im->columns : cc->names};
+}
+
+/* The index of the row's layout among those kept for the import (one
+ * copy per distinct source, entity and column list). */
+static int32_t layout_keep(rv_import *im, const rv_entity *e, const colcache *cc)
+{
+    layout now = layout_now(im, cc);
+    rv_buf *k = &im->key;
+    rv_buf_reset(k);
+    rv_buf_printf(k, "%d\x1e%s\x1e", e->index, now.source ? now.source : "");
+    for (int i = 0; i < now.ncols; i++)
+        rv_buf_printf(k, "%d\x1f%s\x1f", now.fi[i], now.names[i] ? now.names[i] : "");
+    int64_t ix;
+    if (rv_map_get(&im->layout_ix, k->data, k->len, &ix))
+        return (int32_t)ix;
+    im->layouts = rv_xrealloc(im->layouts, (size_t)(im->nlayouts + 1) * sizeof *im->layouts);
+    layout *l = &im->layouts[im->nlayouts];
+    int *fi = rv_arena_alloc(&im->keep, (size_t)(now.ncols + 1) * sizeof *fi);
+    const char **names = rv_arena_alloc(&im->keep, (size_t)(now.ncols + 1) * sizeof *names);
+    for (int i = 0; i < now.ncols; i++) {
+        fi[i] = now.fi[i];
+        names[i] = rv_arena_strdup(&im->keep, now.names[i] ? now.names[i] : "");
+    }
+    *l = (layout){now.source ? rv_arena_strdup(&im->keep, now.source) : NULL, now.ncols, fi,
+                  names};
+    rv_map_put(&im->layout_ix, k->data, k->len, im->nlayouts);
+    return im->nlayouts++;
+}
+
+/* The store refused a row it had deferred: reject the import row it came
+ * from (once, however many of its writes were refused). */
+static void deferred_reject(void *ud, int64_t tag, const rv_err *why)
+{
+    rv_import *im = ud;
+    if (tag < 0 || tag >= im->norigins || im->origins[tag].rejected)
+        return;
+    origin *o = &im->origins[tag];
+    o->rejected = true;
+    const rv_entity *e = rv_entities[0];
+    for (int k = 0; rv_entities[k]; k++)
+        if (rv_entities[k]->index == o->ent)
+            e = rv_entities[k];
+    rv_import_count *cnt = &im->rep.counts[o->ent];
+    if (o->how == RV_UPSERT_CREATED)
+        cnt->created--;
+    else if (o->how == RV_UPSERT_UPDATED)
+        cnt->updated--;
+    else if (o->how == RV_UPSERT_UNCHANGED)
+        cnt->unchanged--;
+    const layout *l = &im->layouts[o->layout];
+    add_reject_from(im, l->source, e, o->rowno, column_of_error(l, e, why), why);
+}
+
+static void keep_extid(void *ud, const char *text, size_t len, int64_t id)
+{
+    rv_map_put(ud, text, len, id);
+}
+
+/* Upsert on PostgreSQL: the entity's external ids are read once, and a row
+ * whose external id is new is created without a lookup (its insert waits
+ * in the store's buffer). */
+static rv_status upsert_known(rv_import *im, const colcache *cc, rv_record *r,
+                              rv_upsert_outcome *how, rv_err *err)
+{
+    const rv_entity *e = r->ent;
+    rv_val *x = cc->xi >= 0 ? &r->v[cc->xi] : NULL;
+    if (!x || x->state != RV_V_SET)
+        return rv_svc_upsert_outcome(im->c, r, how, err);
+    rv_map *m = im->extids[e->index];
+    if (!m) {
+        m = im->extids[e->index] = rv_xcalloc(1, sizeof *m);
+        rv_map_init(m);
+        rv_status st = rv_store_keys(im->c->store, e, cc->xi, keep_extid, m, err);
+        if (st)
+            return st;
+    }
+    int64_t id = 0;
+    rv_map_get(m, x->s, x->len, &id);
+    rv_status st = rv__upsert_known(im->c, r, id, how, err);
+    if (!st && *how == RV_UPSERT_CREATED)
+        rv_map_put(m, x->s, x->len, r->id);
+    return st;
 }
 
 static bool implicit_column(const char *name)
@@ -269,10 +411,28 @@ rv_status rv_import_row(rv_import *im, const rv_entity *e, int ncols, const char
     }
     rv_import_count *cnt = &im->rep.counts[e->index];
     rv_upsert_outcome how = 0;
-    if ((st = rv_svc_upsert_outcome(c, &r, &how, &err))) {
-        add_reject(im, e, rowno, column_of_error(im, cc, e, &err), &err);
+    long tag = -1;
+    if (im->defer) {
+        if (im->norigins == im->cap_origins) {
+            im->cap_origins = im->cap_origins ? im->cap_origins * 2 : 1024;
+            im->origins = rv_xrealloc(im->origins, (size_t)im->cap_origins * sizeof *im->origins);
+        }
+        tag = im->norigins++;
+        im->origins[tag] = (origin){rowno, layout_keep(im, e, cc), (int16_t)e->index, 0, false};
+        rv_store_defer_tag(c->store, tag);
+        st = upsert_known(im, cc, &r, &how, &err);
+    } else {
+        st = rv_svc_upsert_outcome(c, &r, &how, &err);
+    }
+    if (st) {
+        layout now = layout_now(im, cc);
+        if (tag >= 0)
+            im->origins[tag].rejected = true;
+        add_reject(im, e, rowno, column_of_error(&now, e, &err), &err);
         return st;
     }
+    if (tag >= 0)
+        im->origins[tag].how = (int8_t)how;
     if (how == RV_UPSERT_CREATED)
         cnt->created++;
     else if (how == RV_UPSERT_UPDATED)
@@ -336,7 +496,12 @@ rv_status rv_import_end(rv_import *im, rv_import_report *rep, rv_err *err)
         return RV_OK;
     rv_ctx *c = im->c;
     rv_status st = RV_OK;
-    if (im->rep.rejected == 0 && !im->dry_run) {
+    if (im->defer && im->rep.rejected == 0 && rv_store_in_tx(c->store) &&
+        (st = rv_store_defer_end(c->store, err))) {
+        /* the database failed, not a row: nothing is written */
+        rv_store_rollback(c->store);
+        im->rep.committed = false;
+    } else if (im->rep.rejected == 0 && !im->dry_run) {
         st = summary_event(im, err);
         if (st)
             rv_store_rollback(c->store);
@@ -354,6 +519,18 @@ rv_status rv_import_end(rv_import *im, rv_import_report *rep, rv_err *err)
     c->refcache = im->saved_refcache;
     c->batch = im->saved_batch;
     c->no_initial_history = im->saved_no_initial_history;
+    rv__recent_free(c->recent);
+    c->recent = NULL;
+    c->extids = NULL;
+    for (int k = 0; k < RV_IMPORT_MAX_ENTITIES; k++)
+        if (im->extids[k]) {
+            rv_map_release(im->extids[k]);
+            free(im->extids[k]);
+        }
+    free(im->origins);
+    free(im->layouts);
+    rv_map_release(&im->layout_ix);
+    rv_buf_release(&im->key);
     im->rep.elapsed_ms = rv_now_ms() - im->t0;
     if (rep) {
         *rep = im->rep;

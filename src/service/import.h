@@ -30,6 +30,15 @@
  * references resolve through ctx->refcache (an 8,800-deal file names 85
  * accounts: 85 lookups, not 8,800).
  *
+ * On PostgreSQL, where every statement is a round trip, the same rules run
+ * with almost no statement per row: the store defers new rows and streams
+ * them with COPY (store.h, deferred inserts), the import reads each
+ * entity's external ids once (so an upsert knows a row is new without a
+ * lookup, and references to rows it created resolve from memory), and
+ * records read or written lately are kept for the import (ctx->recent).
+ * A row the database refuses when its COPY runs is still rejected at its
+ * own row and column, with the message SQLite gives (docs/postgresql.md).
+ *
  * Counting: a row that finds no record with its external_id creates one;
  * otherwise it updates it, and the update counts as "unchanged" when the
  * stored record is field for field the same afterwards (nothing is

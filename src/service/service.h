@@ -77,6 +77,11 @@ typedef struct rv_ctx {
     bool batch;                   /* inside an import: no per-row events */
     bool no_initial_history;      /* the import supplies stage_history itself */
     rv_map *refcache;             /* optional: remembered reference lookups */
+    /* optional, by entity index: external id -> id of every row of the
+     * entities an import writes, the rows it created included (imports on
+     * PostgreSQL, whose new rows may still wait in the store's buffer) */
+    rv_map *const *extids;
+    struct rv__recent *recent;    /* imports: records written or read lately (crud.c) */
 } rv_ctx;
 
 /* Initialise ctx for store s with arena a. */

@@ -27,6 +27,19 @@ rv_status rv__emit_event(rv_ctx *c, const rv_entity *e, int64_t id, const char *
 /* Load a record by id into the ctx arena. */
 rv_status rv__load(rv_ctx *c, const char *entity, int64_t id, rv_record *out, rv_err *err);
 
+/* Upsert r knowing the id of the row with its external id (0: none, create
+ * it): rv_svc_upsert_outcome() without the lookup (imports that know every
+ * external id already). */
+rv_status rv__upsert_known(rv_ctx *c, rv_record *r, int64_t id, rv_upsert_outcome *out,
+                           rv_err *err);
+
+/* Records an import wrote or read lately (ctx->recent): rv__load answers
+ * from it, custom field definitions are listed once.  _free(NULL) is a
+ * no-op. */
+typedef struct rv__recent rv__recent;
+rv__recent *rv__recent_new(void);
+void rv__recent_free(rv__recent *rc);
+
 /* --- access.c --- */
 /* Whose records c->who may read in e: *all, or the owner ids[0..n)
  * (arena memory); RV_EFORBIDDEN (audited) when e is not readable at all.

@@ -44,37 +44,117 @@ rv_status rv_store_commit(rv_store *s, rv_err *err) { return s->ops->commit(s, e
 void rv_store_rollback(rv_store *s) { s->ops->rollback(s); }
 void rv_store_bulk(rv_store *s, bool on) { s->ops->bulk(s, on); }
 
+/* Rows of e still in a deferred-insert buffer go to the database first, so
+ * that every call sees them. */
+static rv_status sync(rv_store *s, const rv_entity *e, rv_err *err)
+{
+    return s->deferring ? s->ops->sync(s, e, err) : RV_OK;
+}
+
+/* sync for the tables a query reads: its entity and the via of IN filters */
+static rv_status sync_query(rv_store *s, const rv_query *q, rv_err *err)
+{
+    rv_status rc = sync(s, q->ent, err);
+    for (int k = 0; !rc && k < q->nfilters; k++)
+        if (q->filters[k].via)
+            rc = sync(s, q->filters[k].via, err);
+    return rc;
+}
+
 rv_status rv_store_insert(rv_store *s, rv_record *r, rv_err *err)
 {
-    return s->ops->insert(s, r, err);
+    rv_status rc = s->ops->insert(s, r, err);
+    if (!rc && !s->deferring)
+        s->stats.inserts++;
+    return rc;
 }
 
 rv_status rv_store_update(rv_store *s, const rv_record *r, rv_err *err)
 {
-    return s->ops->update(s, r, err);
+    rv_status rc = sync(s, r->ent, err);
+    return rc ? rc : s->ops->update(s, r, err);
 }
 
 rv_status rv_store_delete(rv_store *s, const rv_entity *e, int64_t id, rv_err *err)
 {
-    return s->ops->del(s, e, id, err);
+    rv_status rc = sync(s, e, err);
+    return rc ? rc : s->ops->del(s, e, id, err);
 }
 
 rv_status rv_store_get(rv_store *s, const rv_entity *e, int64_t id, rv_record *out, rv_arena *a,
                        rv_err *err)
 {
-    return s->ops->get(s, e, id, out, a, err);
+    rv_status rc = sync(s, e, err);
+    return rc ? rc : s->ops->get(s, e, id, out, a, err);
 }
 
 bool rv_store_exists(rv_store *s, const rv_entity *e, int64_t id)
 {
+    rv_err ignored;
+    sync(s, e, &ignored); /* a failed write shows in the next call that can say so */
     return s->ops->exists(s, e, id);
 }
 
 rv_status rv_store_find(rv_store *s, const rv_entity *e, int fi, const char *text, size_t len,
                         int scope_fi, int64_t scope_id, int64_t *id, rv_err *err)
 {
-    return s->ops->find(s, e, fi, text, len, scope_fi, scope_id, id, err);
+    rv_status rc = sync(s, e, err);
+    return rc ? rc : s->ops->find(s, e, fi, text, len, scope_fi, scope_id, id, err);
 }
+
+/* --- deferred inserts -------------------------------------------------------- */
+
+bool rv_store_can_defer(const rv_store *s) { return s->ops->defer != NULL; }
+
+rv_status rv_store_defer_begin(rv_store *s, rv_store_reject_fn fn, void *ud, rv_err *err)
+{
+    if (!s->ops->defer)
+        return RV_OK;
+    if (!s->in_tx)
+        return rv_err_set(err, RV_EINTERNAL, NULL, "deferring inserts: no transaction open");
+    s->defer_fn = fn;
+    s->defer_ud = ud;
+    s->defer_tag = 0;
+    return s->ops->defer(s, true, err);
+}
+
+void rv_store_defer_tag(rv_store *s, int64_t tag) { s->defer_tag = tag; }
+
+rv_status rv_store_defer_end(rv_store *s, rv_err *err)
+{
+    return s->deferring ? s->ops->defer(s, false, err) : RV_OK;
+}
+
+/* Without a keys query of the backend: the rows, read whole. */
+typedef struct keys_acc {
+    int fi;
+    rv_key_fn fn;
+    void *ud;
+} keys_acc;
+
+static int keys_row(void *ud, const rv_record *r)
+{
+    keys_acc *k = ud;
+    if (r->v[k->fi].state == RV_V_SET)
+        k->fn(k->ud, r->v[k->fi].s, r->v[k->fi].len, r->id);
+    return 0;
+}
+
+rv_status rv_store_keys(rv_store *s, const rv_entity *e, int fi, rv_key_fn fn, void *ud,
+                        rv_err *err)
+{
+    rv_status rc = sync(s, e, err);
+    if (rc)
+        return rc;
+    if (s->ops->keys)
+        return s->ops->keys(s, e, fi, fn, ud, err);
+    rv_query q;
+    rv_query_init(&q, e);
+    keys_acc k = {fi, fn, ud};
+    return s->ops->list(s, &q, keys_row, &k, err);
+}
+
+void rv_store_stats_get(const rv_store *s, rv_store_stats *out) { *out = s->stats; }
 
 /* Every backend counts with the same query path: walk the references the
  * entity table declares to e (cascading ones excepted, they go along). */
@@ -94,7 +174,9 @@ rv_status rv_store_count_refs(rv_store *s, const rv_entity *e, int64_t id, const
                                        .val = {.i = id, .state = RV_V_SET}};
             q.nfilters = 1;
             int64_t c = 0;
-            rv_status st = s->ops->count(s, &q, &c, err);
+            rv_status st = sync(s, o, err);
+            if (!st)
+                st = s->ops->count(s, &q, &c, err);
             if (st)
                 return st;
             if (c > 0) {
@@ -110,12 +192,14 @@ rv_status rv_store_count_refs(rv_store *s, const rv_entity *e, int64_t id, const
 
 rv_status rv_store_list(rv_store *s, const rv_query *q, rv_row_fn fn, void *ud, rv_err *err)
 {
-    return s->ops->list(s, q, fn, ud, err);
+    rv_status rc = sync_query(s, q, err);
+    return rc ? rc : s->ops->list(s, q, fn, ud, err);
 }
 
 rv_status rv_store_count(rv_store *s, const rv_query *q, int64_t *n, rv_err *err)
 {
-    return s->ops->count(s, q, n, err);
+    rv_status rc = sync_query(s, q, err);
+    return rc ? rc : s->ops->count(s, q, n, err);
 }
 
 rv_status rv_store_scan(rv_store *s, const rv_query *q, const int *cols, int ncols, rv_scan_fn fn,
@@ -199,6 +283,9 @@ int rv__totals_sql(rv_buf *b, const rv_entity *e, rv_store_totals *t)
 rv_status rv_store_totals_get(rv_store *s, const rv_entity *e, rv_store_totals *out, rv_err *err)
 {
     memset(out, 0, sizeof *out);
+    rv_status rc0 = sync(s, e, err);
+    if (rc0)
+        return rc0;
     rv_buf b = RV_BUF_INIT;
     int n = rv__totals_sql(&b, e, out);
     int64_t v[1 + 3 * RV_TOTALS_MAX_COLS];

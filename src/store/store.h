@@ -170,6 +170,48 @@ rv_status rv_store_copy_begin(rv_store *s, const rv_entity *e, rv_err *err);
 rv_status rv_store_copy_row(rv_store *s, const rv_record *r, rv_err *err);
 rv_status rv_store_copy_end(rv_store *s, int64_t *rows, rv_err *err);
 
+/* --- deferred inserts (imports on PostgreSQL) --------------------------------
+ *
+ * Between rv_store_defer_begin and rv_store_defer_end, inside a write
+ * transaction, rv_store_insert does not write at once: it gives the record
+ * its id (reserved from the table's id generator in blocks, one query per
+ * block) and appends the row to a buffer of its table.  The buffer goes to
+ * the database as one COPY FROM STDIN (binary) when it is large, before
+ * any other call reads or writes that table (every read sees every insert
+ * made before it), and at defer_end.  A table's buffer goes after the
+ * buffers of the tables it refers to, so references hold.
+ *
+ * Each COPY runs under a savepoint.  When the database refuses it (a unique
+ * value taken, a reference to nothing), the COPY is rolled back and its
+ * rows are inserted one at a time: those refused are reported to fn(ud,
+ * tag, why), with the tag that was current when the row was inserted
+ * (rv_store_defer_tag) and the message a direct insert gives; the others
+ * are written.  defer_end writes what is left and gives back the reserved
+ * ids nobody used, so rows get the ids inserting them one by one would
+ * have given.  A rollback drops the buffers and ends deferral; a commit
+ * writes them first.
+ *
+ * SQLite writes each row in microseconds anyway: rv_store_can_defer() is
+ * false there, and defer_begin/defer_end change nothing. */
+typedef void (*rv_store_reject_fn)(void *ud, int64_t tag, const rv_err *why);
+bool rv_store_can_defer(const rv_store *s);
+rv_status rv_store_defer_begin(rv_store *s, rv_store_reject_fn fn, void *ud, rv_err *err);
+void rv_store_defer_tag(rv_store *s, int64_t tag);
+rv_status rv_store_defer_end(rv_store *s, rv_err *err);
+
+/* fn(ud, text, len, id) for every row of e whose field fi is set, in one
+ * query (an import's external ids).  The text is valid during the call. */
+typedef void (*rv_key_fn)(void *ud, const char *text, size_t len, int64_t id);
+rv_status rv_store_keys(rv_store *s, const rv_entity *e, int fi, rv_key_fn fn, void *ud,
+                        rv_err *err);
+
+/* What this connection wrote since it was opened: rows inserted one
+ * statement each, COPY statements, and the rows those wrote. */
+typedef struct rv_store_stats {
+    int64_t inserts, copies, copy_rows;
+} rv_store_stats;
+void rv_store_stats_get(const rv_store *s, rv_store_stats *out);
+
 /* Totals of one table, for checking a copy: the row count and, for every
  * integer column (id, each int, money, date, timestamp, bool and reference
  * field, created_at, updated_at), the number of non-NULL values and their

@@ -37,6 +37,14 @@ typedef struct rv__store_ops {
     rv_status (*copy_begin)(rv_store *s, const rv_entity *e, rv_err *err);
     rv_status (*copy_row)(rv_store *s, const rv_record *r, rv_err *err);
     rv_status (*copy_end)(rv_store *s, int64_t *rows, rv_err *err);
+    /* deferred inserts (store.h), NULL where the backend has none: defer
+     * starts (on) or flushes and ends (off) deferral; sync writes the
+     * rows of e (and of what e refers to) still buffered */
+    rv_status (*defer)(rv_store *s, bool on, rv_err *err);
+    rv_status (*sync)(rv_store *s, const rv_entity *e, rv_err *err);
+    /* rv_store_keys; NULL: store.c lists whole rows */
+    rv_status (*keys)(rv_store *s, const rv_entity *e, int fi, rv_key_fn fn, void *ud,
+                      rv_err *err);
     /* Run a query of one row of n integers (NULL reads as 0) into v[0..n). */
     rv_status (*int_row)(rv_store *s, const char *sql, int64_t *v, int n, rv_err *err);
 } rv__store_ops;
@@ -45,6 +53,11 @@ struct rv_store {
     const rv__store_ops *ops;
     char *path; /* file path or URL as given (owned) */
     bool in_tx;
+    bool deferring; /* between defer_begin and defer_end (or a rollback) */
+    rv_store_reject_fn defer_fn;
+    void *defer_ud;
+    int64_t defer_tag;
+    rv_store_stats stats;
 };
 
 /* The totals query of rv_store_totals_get (written once: it is the same SQL

@@ -112,6 +112,9 @@ typedef struct pg_store {
     rv_buf copy_ddl; /* recreates the indexes and foreign keys copy_begin dropped */
     const rv_entity *copy_ent;
     bool copying, copy_failed;
+    /* deferred inserts (store.h): per entity index, NULL until used */
+    struct defer_buf *defer[64];
+    uint64_t flushing; /* entities whose buffer is being written (a cycle stops there) */
 } pg_store;
 
 /* Parameters of one statement, binary format.  Values point into the
@@ -369,6 +372,25 @@ static void ent_stmt_name(char *buf, size_t cap, const rv_entity *e, int kind)
     snprintf(buf, cap, "e%d_%c", e->index, "iugdx"[kind]);
 }
 
+/* INSERT INTO e (every field, created_at, updated_at) VALUES ($1, ...), with
+ * the id first when with_id; the parameter types go to p. */
+static void insert_sql(rv_buf *b, params *p, const rv_entity *e, bool with_id)
+{
+    rv_buf_printf(b, "INSERT INTO %s (%s", e->name, with_id ? "id, " : "");
+    if (with_id)
+        p->types[p->n++] = OID_INT8;
+    for (int i = 0; i < e->nfields; i++) {
+        rv_buf_printf(b, "%s, ", e->fields[i].name);
+        p->types[p->n++] = rv_ftype_is_int(e->fields[i].type) ? OID_INT8 : OID_TEXT;
+    }
+    rv_buf_puts(b, "created_at, updated_at) VALUES (");
+    p->types[p->n++] = OID_INT8;
+    p->types[p->n++] = OID_INT8;
+    for (int i = 0; i < p->n; i++)
+        rv_buf_printf(b, "%s$%d", i ? ", " : "", i + 1);
+    rv_buf_puts(b, ")");
+}
+
 /* The named statement kind of entity e, prepared on first use. */
 static rv_status ent_stmt(pg_store *s, const rv_entity *e, int kind, char name[16], rv_err *err)
 {
@@ -381,17 +403,8 @@ static rv_status ent_stmt(pg_store *s, const rv_entity *e, int kind, char name[1
     p.n = 0;
     switch (kind) {
     case ST_INS:
-        rv_buf_printf(&b, "INSERT INTO %s (", e->name);
-        for (int i = 0; i < e->nfields; i++) {
-            rv_buf_printf(&b, "%s, ", e->fields[i].name);
-            p.types[p.n++] = rv_ftype_is_int(e->fields[i].type) ? OID_INT8 : OID_TEXT;
-        }
-        rv_buf_puts(&b, "created_at, updated_at) VALUES (");
-        p.types[p.n++] = OID_INT8;
-        p.types[p.n++] = OID_INT8;
-        for (int i = 0; i < p.n; i++)
-            rv_buf_printf(&b, "%s$%d", i ? ", " : "", i + 1);
-        rv_buf_puts(&b, ") RETURNING id");
+        insert_sql(&b, &p, e, false);
+        rv_buf_puts(&b, " RETURNING id");
         break;
     case ST_UPD:
         rv_buf_printf(&b, "UPDATE %s SET ", e->name);
@@ -721,6 +734,8 @@ static rv_status pg_open(rv_store **out, const char *path, unsigned flags, rv_er
     return RV_OK;
 }
 
+static void defer_release(pg_store *s, bool all_ids);
+
 static void pg_close(rv_store *rs_)
 {
     pg_store *s = (pg_store *)rs_;
@@ -728,8 +743,10 @@ static void pg_close(rv_store *rs_)
         return;
     for (int k = 0; k < LIST_CACHE; k++)
         free(s->lists[k].sql);
-    if (s->conn)
+    if (s->conn) {
+        defer_release(s, true);
         PQfinish(s->conn);
+    }
     rv_buf_release(&s->copybuf);
     rv_buf_release(&s->copy_ddl);
     free(s->shown);
@@ -789,17 +806,25 @@ static rv_status pg_begin_read(rv_store *rs_, rv_err *err)
     return rc;
 }
 
+static rv_status pg_defer(rv_store *rs_, bool on, rv_err *err);
+
 static void pg_rollback(rv_store *rs_)
 {
     pg_store *s = (pg_store *)rs_;
     if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
         exec_quiet(s, "ROLLBACK");
     s->base.in_tx = false;
+    if (s->base.deferring)
+        defer_release(s, true);
 }
 
 static rv_status pg_commit(rv_store *rs_, rv_err *err)
 {
     pg_store *s = (pg_store *)rs_;
+    if (s->base.deferring && pg_defer(rs_, false, err)) {
+        pg_rollback(rs_);
+        return failed(err);
+    }
     PGresult *res = PQexec(s->conn, "COMMIT");
     rv_status rc = RV_OK;
     if (!res_ok(res))
@@ -824,9 +849,13 @@ static void pg_bulk(rv_store *rs_, bool on)
 
 /* --- rows ------------------------------------------------------------------ */
 
+static rv_status defer_insert(pg_store *s, rv_record *r, rv_err *err);
+
 static rv_status pg_insert(rv_store *rs_, rv_record *r, rv_err *err)
 {
     pg_store *s = (pg_store *)rs_;
+    if (s->base.deferring)
+        return defer_insert(s, r, err);
     const rv_entity *e = r->ent;
     char name[16];
     rv_status rc = ent_stmt(s, e, ST_INS, name, err);
@@ -1313,18 +1342,9 @@ static rv_status copy_strip(pg_store *s, const rv_entity *e, rv_err *err)
     return rc;
 }
 
-static rv_status pg_copy_begin(rv_store *rs_, const rv_entity *e, rv_err *err)
+/* Start COPY e FROM STDIN (binary) with the binary header in s->copybuf. */
+static rv_status copy_start(pg_store *s, const rv_entity *e, rv_err *err)
 {
-    pg_store *s = (pg_store *)rs_;
-    if (s->copying)
-        return rv_err_set(err, RV_EINTERNAL, NULL, "copying %s: a copy is in progress", e->name);
-    rv_status rc = exec(s, "SET LOCAL maintenance_work_mem = '256MB'", err);
-    if (!rc)
-        rc = copy_strip(s, e, err);
-    if (rc) {
-        rv_err_prefix(err, "%s: ", e->name);
-        return rc;
-    }
     rv_buf b = RV_BUF_INIT;
     rv_buf_printf(&b, "COPY %s (id", e->name);
     for (int i = 0; i < e->nfields; i++)
@@ -1332,13 +1352,12 @@ static rv_status pg_copy_begin(rv_store *rs_, const rv_entity *e, rv_err *err)
     rv_buf_puts(&b, ", created_at, updated_at) FROM STDIN (FORMAT binary)");
     PGresult *res = PQexec(s->conn, rv_buf_str(&b));
     rv_buf_release(&b);
+    rv_status rc = RV_OK;
     if (PQresultStatus(res) != PGRES_COPY_IN)
         rc = db_error(s, res, err, "copying");
     PQclear(res);
-    if (rc) {
-        rv_err_prefix(err, "%s: ", e->name);
+    if (rc)
         return rc;
-    }
     s->copying = true;
     s->copy_failed = false;
     s->copy_ent = e;
@@ -1349,14 +1368,10 @@ static rv_status pg_copy_begin(rv_store *rs_, const rv_entity *e, rv_err *err)
     return RV_OK;
 }
 
-static rv_status pg_copy_row(rv_store *rs_, const rv_record *r, rv_err *err)
+/* One row in COPY's binary form. */
+static void copy_encode(rv_buf *b, const rv_record *r)
 {
-    pg_store *s = (pg_store *)rs_;
     const rv_entity *e = r->ent;
-    if (!s->copying || e != s->copy_ent || s->copy_failed)
-        return rv_err_set(err, RV_EINTERNAL, NULL, "copying %s: no copy of it in progress",
-                          e->name);
-    rv_buf *b = &s->copybuf;
     put16(b, (int16_t)(e->nfields + 3));
     put64(b, r->id);
     for (int i = 0; i < e->nfields; i++) {
@@ -1372,15 +1387,11 @@ static rv_status pg_copy_row(rv_store *rs_, const rv_record *r, rv_err *err)
     }
     put64(b, r->created_at);
     put64(b, r->updated_at);
-    return b->len >= COPY_BLOCK ? copy_flush(s, err) : RV_OK;
 }
 
-static rv_status pg_copy_end(rv_store *rs_, int64_t *rows, rv_err *err)
+/* End the COPY: the trailer, then the server's verdict; rows copied. */
+static rv_status copy_finish(pg_store *s, int64_t *rows, rv_err *err)
 {
-    pg_store *s = (pg_store *)rs_;
-    if (!s->copying)
-        return rv_err_set(err, RV_EINTERNAL, NULL, "copying: no copy in progress");
-    const rv_entity *e = s->copy_ent;
     s->copying = false;
     rv_status rc = RV_OK;
     if (!s->copy_failed) {
@@ -1404,6 +1415,47 @@ static rv_status pg_copy_end(rv_store *rs_, int64_t *rows, rv_err *err)
     }
     if (!rc && s->copy_failed)
         rc = rv_err_set(err, RV_EDB, NULL, "copying: the copy had failed");
+    if (!rc) {
+        s->base.stats.copies++;
+        s->base.stats.copy_rows += *rows;
+    }
+    return rc;
+}
+
+static rv_status pg_copy_begin(rv_store *rs_, const rv_entity *e, rv_err *err)
+{
+    pg_store *s = (pg_store *)rs_;
+    if (s->copying)
+        return rv_err_set(err, RV_EINTERNAL, NULL, "copying %s: a copy is in progress", e->name);
+    rv_status rc = exec(s, "SET LOCAL maintenance_work_mem = '256MB'", err);
+    if (!rc)
+        rc = copy_strip(s, e, err);
+    if (!rc)
+        rc = copy_start(s, e, err);
+    if (rc)
+        rv_err_prefix(err, "%s: ", e->name);
+    return rc;
+}
+
+static rv_status pg_copy_row(rv_store *rs_, const rv_record *r, rv_err *err)
+{
+    pg_store *s = (pg_store *)rs_;
+    const rv_entity *e = r->ent;
+    if (!s->copying || e != s->copy_ent || s->copy_failed)
+        return rv_err_set(err, RV_EINTERNAL, NULL, "copying %s: no copy of it in progress",
+                          e->name);
+    copy_encode(&s->copybuf, r);
+    return s->copybuf.len >= COPY_BLOCK ? copy_flush(s, err) : RV_OK;
+}
+
+static rv_status pg_copy_end(rv_store *rs_, int64_t *rows, rv_err *err)
+{
+    pg_store *s = (pg_store *)rs_;
+    if (!s->copying)
+        return rv_err_set(err, RV_EINTERNAL, NULL, "copying: no copy in progress");
+    const rv_entity *e = s->copy_ent;
+    rv_status rc = copy_finish(s, rows, err);
+    PGresult *res;
     if (rc) {
         rv_err_prefix(err, "%s: ", e->name);
         return rc;
@@ -1428,6 +1480,261 @@ static rv_status pg_copy_end(rv_store *rs_, int64_t *rows, rv_err *err)
     rc = exec(s, sql, err);
     if (rc)
         rv_err_prefix(err, "%s: ", e->name);
+    return rc;
+}
+
+/* --- deferred inserts (store.h) ---------------------------------------------
+ *
+ * Per entity: the rows not yet written, already in COPY's binary form (the
+ * COPY of a flush is then one memcpy and one PQputCopyData), the tag of each
+ * row, and ids reserved from the table's identity sequence.  Reservations
+ * double from 16 up to RESERVE_MAX ids a query; the ids a reservation
+ * leaves unused are given back at the end (the sequence is set back when
+ * nobody took an id after ours), so the ids are those row-by-row inserts
+ * would have given, and a rolled-back import leaves the sequence where it
+ * found it.  A buffer is written when it reaches DEFER_ROWS rows or
+ * DEFER_BYTES bytes: past a few thousand rows a larger COPY saves nothing
+ * measurable, and the memory stays bounded. */
+
+#define DEFER_ROWS 20000
+#define DEFER_BYTES (8 * 1024 * 1024)
+#define RESERVE_MAX 16384
+
+typedef struct defer_buf {
+    rv_buf rows;
+    int64_t *tags;
+    long n, cap;
+    int64_t *ids; /* reserved, ascending; ids[next..nids) not given yet */
+    int nids, next;
+    int block;     /* size of the next reservation */
+    int64_t first; /* first id reserved since deferral began (0: none) */
+} defer_buf;
+
+static defer_buf *defer_of(pg_store *s, const rv_entity *e)
+{
+    if (!s->defer[e->index]) {
+        s->defer[e->index] = rv_xcalloc(1, sizeof(defer_buf));
+        s->defer[e->index]->block = 16;
+    }
+    return s->defer[e->index];
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static rv_status defer_reserve(pg_store *s, const rv_entity *e, defer_buf *d, rv_err *err)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT nextval(pg_get_serial_sequence('%s', 'id')) FROM generate_series(1, %d)",
+             e->name, d->block);
+    PGresult *res = PQexecParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 1);
+    if (!res_ok(res) || PQntuples(res) < 1) {
+        rv_status rc = db_error(s, res, err, "reserving ids");
+        PQclear(res);
+        return rc;
+    }
+    d->nids = PQntuples(res);
+    d->next = 0;
+    d->ids = rv_xrealloc(d->ids, (size_t)d->nids * sizeof *d->ids);
+    for (int i = 0; i < d->nids; i++)
+        d->ids[i] = get_i64(res, i, 0);
+    PQclear(res);
+    qsort(d->ids, (size_t)d->nids, sizeof *d->ids, cmp_i64);
+    if (!d->first)
+        d->first = d->ids[0];
+    if (d->block < RESERVE_MAX)
+        d->block *= 2;
+    return RV_OK;
+}
+
+/* Insert the buffered rows of e one at a time, reporting those refused:
+ * after a COPY of them failed. */
+static rv_status defer_replay(pg_store *s, const rv_entity *e, defer_buf *d, rv_err *err)
+{
+    char name[16];
+    snprintf(name, sizeof name, "e%d_y", e->index);
+    rv_buf b = RV_BUF_INIT;
+    params p;
+    p.n = 0;
+    insert_sql(&b, &p, e, true);
+    rv_status rc = prepare(s, name, rv_buf_str(&b), &p, err);
+    rv_buf_release(&b);
+    const char *at = d->rows.data, *end = d->rows.data + d->rows.len;
+    for (long k = 0; !rc && k < d->n && at + 2 <= end; k++) {
+        /* the row as it was encoded: a count, then (length, bytes) per column */
+        rv_record r;
+        rv_record_init(&r, e);
+        at += 2;
+        for (int c = 0; c < p.n; c++) {
+            uint32_t len;
+            memcpy(&len, at, 4);
+            len = be32toh(len);
+            at += 4;
+            bool null = len == UINT32_MAX;
+            p.vals[c] = null ? NULL : at;
+            p.lens[c] = null ? 0 : (int)len;
+            p.fmts[c] = 1;
+            uint64_t v = 0;
+            if (!null && len == 8)
+                memcpy(&v, at, 8);
+            int64_t i64 = (int64_t)be64toh(v);
+            if (c == 0)
+                r.id = i64;
+            else if (c == p.n - 2)
+                r.created_at = i64;
+            else if (c == p.n - 1)
+                r.updated_at = i64;
+            else if (!null)
+                r.v[c - 1] = rv_ftype_is_int(e->fields[c - 1].type)
+                                 ? (rv_val){.i = i64, .state = RV_V_SET}
+                                 : (rv_val){.s = at, .len = len, .state = RV_V_SET};
+            else
+                r.v[c - 1].state = RV_V_NULL;
+            if (!null)
+                at += len;
+        }
+        PGresult *res = run_write(s, name, &p);
+        if (res_ok(res)) {
+            s->base.stats.inserts++;
+        } else {
+            rv_err why;
+            rv_err_clear(&why);
+            rv_status st = write_error(s, res, &r, &why);
+            if (st == RV_EIO || st == RV_EBUSY)
+                rc = rv_err_set(err, st, why.field, "%s", why.message);
+            else if (s->base.defer_fn)
+                s->base.defer_fn(s->base.defer_ud, d->tags[k], &why);
+        }
+        PQclear(res);
+    }
+    char dealloc[40];
+    snprintf(dealloc, sizeof dealloc, "DEALLOCATE %s", name);
+    exec_quiet(s, dealloc);
+    return rc;
+}
+
+/* Write the buffered rows of e with one COPY under a savepoint, after the
+ * buffers of the tables e refers to. */
+static rv_status defer_flush(pg_store *s, const rv_entity *e, rv_err *err)
+{
+    defer_buf *d = s->defer[e->index];
+    uint64_t bit = 1ull << e->index;
+    if (!d || d->n == 0 || (s->flushing & bit))
+        return RV_OK;
+    s->flushing |= bit;
+    rv_status rc = RV_OK;
+    for (int i = 0; i < e->nfields && !rc; i++)
+        if (e->fields[i].type == RV_FT_REF && strcmp(e->fields[i].ref, e->name) != 0)
+            rc = defer_flush(s, rv_entity_find(e->fields[i].ref), err);
+    if (!rc)
+        rc = exec(s, "SAVEPOINT rv_copy", err);
+    if (!rc) {
+        rv_err why;
+        int64_t rows = 0;
+        rv_status cst = copy_start(s, e, &why);
+        if (!cst) {
+            rv_buf_append(&s->copybuf, d->rows.data, d->rows.len);
+            cst = copy_finish(s, &rows, &why);
+        }
+        if (!cst) {
+            rc = exec(s, "RELEASE SAVEPOINT rv_copy", err);
+        } else if ((rc = exec(s, "ROLLBACK TO SAVEPOINT rv_copy; RELEASE SAVEPOINT rv_copy",
+                              err)) == RV_OK) {
+            rc = defer_replay(s, e, d, err); /* which rows, and why */
+        }
+    }
+    d->n = 0;
+    rv_buf_reset(&d->rows);
+    s->flushing &= ~bit;
+    return rc;
+}
+
+static rv_status defer_insert(pg_store *s, rv_record *r, rv_err *err)
+{
+    defer_buf *d = defer_of(s, r->ent);
+    rv_status rc;
+    if (d->next == d->nids && (rc = defer_reserve(s, r->ent, d, err)))
+        return rc;
+    r->id = d->ids[d->next++];
+    copy_encode(&d->rows, r);
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 1024;
+        d->tags = rv_xrealloc(d->tags, (size_t)d->cap * sizeof *d->tags);
+    }
+    d->tags[d->n++] = s->base.defer_tag;
+    if (d->n >= DEFER_ROWS || d->rows.len >= DEFER_BYTES)
+        return defer_flush(s, r->ent, err);
+    return RV_OK;
+}
+
+/* Give back reserved ids (from the first unused one, or with all_ids
+ * every id of this deferral) unless someone took an id after ours, and
+ * free the buffers. */
+static void defer_release(pg_store *s, bool all_ids)
+{
+    for (int k = 0; rv_entities[k]; k++) {
+        const rv_entity *e = rv_entities[k];
+        defer_buf *d = s->defer[e->index];
+        if (!d)
+            continue;
+        int64_t back = all_ids ? d->first : d->next < d->nids ? d->ids[d->next] : 0;
+        if (back && d->nids) {
+            char sql[300];
+            snprintf(sql, sizeof sql,
+                     "SELECT setval(q, %lld, false) FROM (SELECT pg_get_serial_sequence('%s', "
+                     "'id')::regclass AS q) s WHERE pg_sequence_last_value(q) = %lld",
+                     (long long)back, e->name, (long long)d->ids[d->nids - 1]);
+            exec_quiet(s, sql);
+        }
+        rv_buf_release(&d->rows);
+        free(d->tags);
+        free(d->ids);
+        free(d);
+        s->defer[e->index] = NULL;
+    }
+    s->base.deferring = false;
+    s->flushing = 0;
+}
+
+static rv_status pg_defer(rv_store *rs_, bool on, rv_err *err)
+{
+    pg_store *s = (pg_store *)rs_;
+    if (on) {
+        s->base.deferring = true;
+        return RV_OK;
+    }
+    rv_status rc = RV_OK;
+    for (int k = 0; rv_entities[k] && !rc; k++)
+        rc = defer_flush(s, rv_entities[k], err);
+    defer_release(s, rc != RV_OK);
+    return rc;
+}
+
+static rv_status pg_sync(rv_store *rs_, const rv_entity *e, rv_err *err)
+{
+    return defer_flush((pg_store *)rs_, e, err);
+}
+
+static rv_status pg_keys(rv_store *rs_, const rv_entity *e, int fi, rv_key_fn fn, void *ud,
+                         rv_err *err)
+{
+    pg_store *s = (pg_store *)rs_;
+    revive(s);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT %s, id FROM %s WHERE %s IS NOT NULL", e->fields[fi].name,
+             e->name, e->fields[fi].name);
+    PGresult *res = PQexecParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 1);
+    rv_status rc = RV_OK;
+    if (!res_ok(res))
+        rc = db_error(s, res, err, "reading keys");
+    else
+        for (int k = 0; k < PQntuples(res); k++)
+            fn(ud, PQgetvalue(res, k, 0), (size_t)PQgetlength(res, k, 0), get_i64(res, k, 1));
+    PQclear(res);
     return rc;
 }
 
@@ -1528,5 +1835,8 @@ const rv__store_ops rv__pg_ops = {
     .copy_begin = pg_copy_begin,
     .copy_row = pg_copy_row,
     .copy_end = pg_copy_end,
+    .defer = pg_defer,
+    .sync = pg_sync,
+    .keys = pg_keys,
     .int_row = pg_int_row,
 };

@@ -714,10 +714,11 @@ static void export_round_trip(void **state)
 
 /* ---- Salesforce OpportunityHistory ------------------------------------------- */
 
-static void salesforce_stage_history(void **state)
+/* A second pipeline "Renewals" (external id P2) whose stages share names
+ * with the seeded pipeline's (Prospecting and Won), then the deals of
+ * deals_csv, imported without history. */
+static void seed_two_pipelines(tu_env *t, const char *deals_csv)
 {
-    tu_env *t = *state;
-    /* a second pipeline with the same stage names: names must resolve within the deal's */
     tu_create(t, "pipelines", "{\"name\":\"Renewals\",\"external_id\":\"P2\"}");
     tu_create(t, "stages",
               "{\"pipeline_id\":\"Renewals\",\"name\":\"Prospecting\",\"position\":1}");
@@ -725,14 +726,37 @@ static void salesforce_stage_history(void **state)
     rv_import_report rep;
     rv_err err;
     rv_csv_import_opts nohist = {.import.history_supplied = true};
-    assert_int_equal(import_text(t, "deals",
-                                 "Id,Name,Pipeline,StageName,Amount\n"
-                                 "006A,Big,,Won,100\n"
-                                 "006B,Renewal,P2,Won,50\n",
-                                 &nohist, &rep, &err),
-                     RV_OK);
+    assert_int_equal(import_text(t, "deals", deals_csv, &nohist, &rep, &err), RV_OK);
     rv_import_report_release(&rep);
     assert_int_equal(tu_count(t, "stage_history"), 0);
+}
+
+/* Importing the same CSV again leaves every table as it was and counts
+ * every row unchanged. */
+static void expect_reimport_unchanged(tu_env *t, const char *entity, const char *csv,
+                                      const rv_csv_import_opts *o, int64_t rows)
+{
+    rv_import_report rep;
+    rv_err err;
+    char *before = tu_dump_db(t);
+    assert_int_equal(import_text(t, entity, csv, o, &rep, &err), RV_OK);
+    expect_counts(&rep, entity, 0, 0, rows);
+    rv_import_report_release(&rep);
+    char *after = tu_dump_db(t);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
+static void salesforce_stage_history(void **state)
+{
+    tu_env *t = *state;
+    /* a second pipeline with the same stage names: names must resolve within the deal's */
+    seed_two_pipelines(t, "Id,Name,Pipeline,StageName,Amount\n"
+                          "006A,Big,,Won,100\n"
+                          "006B,Renewal,P2,Won,50\n");
+    rv_import_report rep;
+    rv_err err;
     /* rows out of order: by CreatedDate within each opportunity */
     const char *hist = "Id,OpportunityId,CreatedDate,StageName,Amount,CloseDate,ForecastCategory\n"
                        "017C,006A,2024-03-01T10:00:00.000+0000,Won,100,2024-03-01,Closed\n"
@@ -758,15 +782,7 @@ static void salesforce_stage_history(void **state)
     assert_int_equal(tu_sql_int(t, "SELECT count(*) FROM stage_history WHERE "
                                    "forecast_category='best_case'"),
                      1);
-    /* again: nothing changes */
-    char *before = tu_dump_db(t);
-    assert_int_equal(import_text(t, "stage_history", hist, &sf, &rep, &err), RV_OK);
-    expect_counts(&rep, "stage_history", 0, 0, 5);
-    rv_import_report_release(&rep);
-    char *after = tu_dump_db(t);
-    assert_string_equal(before, after);
-    free(before);
-    free(after);
+    expect_reimport_unchanged(t, "stage_history", hist, &sf, 5);
     /* a stage the deal's pipeline lacks, an unknown opportunity */
     expect_csv_reject(t, "stage_history",
                       "Id,OpportunityId,CreatedDate,StageName\n"
@@ -786,6 +802,194 @@ static void salesforce_stage_history(void **state)
     assert_non_null(strstr(err.message, "lacks CreatedDate"));
 }
 
+/* stage_history by field names: a stage named in a row is the one of the
+ * row's deal's pipeline, also when another pipeline has a stage of that name */
+static void stage_history_stage_names_within_the_deal_pipeline(void **state)
+{
+    tu_env *t = *state;
+    seed_two_pipelines(t, "external_id,name,pipeline_id,stage_id,amount\n"
+                          "D1,Big,Sales,Won,100\n"
+                          "D2,Renewal,P2,Won,50\n");
+    rv_import_report rep;
+    rv_err err;
+    const char *hist = "external_id,deal_id,from_stage_id,to_stage_id,changed_at\n"
+                       "H1,D1,,Prospecting,2024-01-01\n"
+                       "H2,D1,Prospecting,Won,2024-02-01\n"
+                       "H3,D2,,prospecting,2024-01-05\n"
+                       "H4,D2,Prospecting,Won,2024-02-05\n";
+    assert_int_equal(import_text(t, "stage_history", hist, NULL, &rep, &err), RV_OK);
+    expect_counts(&rep, "stage_history", 4, 0, 0);
+    rv_import_report_release(&rep);
+    /* plain SQL: every stage of every row is in its deal's pipeline */
+    assert_int_equal(tu_sql_int(t, "SELECT count(*) FROM stage_history h JOIN deals d ON "
+                                   "d.id=h.deal_id JOIN stages ts ON ts.id=h.to_stage_id LEFT JOIN "
+                                   "stages fs ON fs.id=h.from_stage_id WHERE ts.pipeline_id="
+                                   "d.pipeline_id AND (fs.id IS NULL OR fs.pipeline_id="
+                                   "d.pipeline_id)"),
+                     4);
+    assert_int_equal(tu_sql_int(t, "SELECT count(DISTINCT to_stage_id) FROM stage_history"), 4);
+    expect_reimport_unchanged(t, "stage_history", hist, NULL, 4);
+    /* a stage only the other pipeline has */
+    expect_csv_reject(t, "stage_history",
+                      "external_id,deal_id,to_stage_id,changed_at\n"
+                      "H5,D2,Proposal,2024-03-01\n",
+                      "row 2, column to_stage_id: to_stage_id: no stage 'Proposal' in pipeline 2");
+}
+
+/* ---- how new rows are written ------------------------------------------------
+ *
+ * On PostgreSQL an import streams its new rows with COPY (the store's
+ * deferred inserts); on SQLite it inserts them one statement each.  The
+ * store's counters tell which path wrote them: a per-row path on
+ * PostgreSQL would show one insert per row and no COPY. */
+
+#define BULK_ACCOUNTS 300
+#define BULK_DEALS 600
+
+/* BULK_ACCOUNTS accounts, then BULK_DEALS deals naming them by external
+ * id (and, every 7th, by name) with a stage by name: each new deal also
+ * gets its first stage_history row.  bad_row > 0 makes that deal row's
+ * amount unreadable. */
+static rv_status import_bulk(tu_env *t, long bad_row, rv_import_report *rep)
+{
+    static const char *const af[] = {"external_id", "name", "employees"};
+    static const char *const df[] = {"external_id", "name", "account_id", "stage_id", "amount",
+                                     "close_date"};
+    rv_import *im = NULL;
+    rv_err err;
+    rv_import_report_init(rep);
+    assert_int_equal(rv_import_begin(&t->ctx, NULL, &im, &err), RV_OK);
+    char a[4][64], d[6][64];
+    for (int i = 0; i < BULK_ACCOUNTS; i++) {
+        snprintf(a[0], sizeof a[0], "A%d", i);
+        snprintf(a[1], sizeof a[1], "Account %d", i);
+        snprintf(a[2], sizeof a[2], "%d", 10 + i);
+        const char *v[] = {a[0], a[1], a[2]};
+        rv_import_row(im, rv_entity_find("accounts"), 3, af, v, NULL, i + 2);
+    }
+    static const char *const stages[] = {"Prospecting", "Proposal", "Won", "Lost"};
+    for (int i = 0; i < BULK_DEALS; i++) {
+        snprintf(d[0], sizeof d[0], "D%d", i);
+        snprintf(d[1], sizeof d[1], "Deal %d", i);
+        snprintf(d[2], sizeof d[2], i % 7 ? "A%d" : "Account %d", i % BULK_ACCOUNTS);
+        snprintf(d[3], sizeof d[3], "%s", stages[i % 4]);
+        snprintf(d[4], sizeof d[4], i + 2 == bad_row ? "12x" : "%d.%02d", 100 + i, i % 100);
+        snprintf(d[5], sizeof d[5], "2025-%02d-%02d", 1 + i % 12, 1 + i % 28);
+        const char *v[] = {d[0], d[1], d[2], d[3], d[4], d[5]};
+        rv_import_row(im, rv_entity_find("deals"), 6, df, v, NULL, i + 2);
+    }
+    return rv_import_end(im, rep, &err);
+}
+
+static void new_rows_go_through_copy_on_postgresql(void **state)
+{
+    tu_env *t = *state;
+    rv_store_stats s0, s1, s2;
+    rv_store_stats_get(t->store, &s0);
+    rv_import_report rep;
+    assert_int_equal(import_bulk(t, 0, &rep), RV_OK);
+    expect_counts(&rep, "accounts", BULK_ACCOUNTS, 0, 0);
+    expect_counts(&rep, "deals", BULK_DEALS, 0, 0);
+    rv_import_report_release(&rep);
+    rv_store_stats_get(t->store, &s1);
+    int64_t rows = BULK_ACCOUNTS + 2 * BULK_DEALS; /* each deal has its first history row */
+    if (tu_pg()) {
+        /* every new row in a COPY; only the import's event and audit row inserted alone */
+        assert_true(s1.copy_rows - s0.copy_rows >= rows);
+        assert_true(s1.copies - s0.copies <= 10);
+        assert_true(s1.inserts - s0.inserts <= 2);
+    } else {
+        assert_int_equal(s1.copies, s0.copies);
+        assert_true(s1.inserts - s0.inserts >= rows);
+    }
+    /* the data, with plain SQL: each deal's account, stage, history, amount */
+    assert_int_equal(tu_sql_int(t, "SELECT count(*) FROM deals d JOIN accounts a ON "
+                                   "a.id=d.account_id WHERE a.external_id='A'||"
+                                   "(CAST(substr(d.external_id,2) AS INTEGER) % 300)"),
+                     BULK_DEALS);
+    assert_int_equal(tu_sql_int(t, "SELECT count(*) FROM deals d JOIN stage_history h ON "
+                                   "h.deal_id=d.id AND h.to_stage_id=d.stage_id AND "
+                                   "h.from_stage_id IS NULL"),
+                     BULK_DEALS);
+    assert_int_equal(tu_sql_int(t, "SELECT count(*) FROM deals d JOIN stages s ON s.id=d.stage_id "
+                                   "WHERE s.pipeline_id=d.pipeline_id"),
+                     BULK_DEALS);
+    int64_t cents = 0;
+    for (int i = 0; i < BULK_DEALS; i++)
+        cents += (100 + i) * 100 + i % 100;
+    assert_int_equal(tu_sql_int(t, "SELECT sum(amount) FROM deals"), cents);
+    /* ids as row-by-row inserts give them: dense, in file order */
+    assert_int_equal(tu_sql_int(t, "SELECT max(id) - min(id) + 1 FROM deals"), BULK_DEALS);
+    assert_int_equal(tu_sql_int(t, "SELECT count(*) FROM deals WHERE external_id='D0' AND id="
+                                   "(SELECT min(id) FROM deals)"),
+                     1);
+    /* again: nothing changes, nothing is copied */
+    char *before = tu_dump_db(t);
+    assert_int_equal(import_bulk(t, 0, &rep), RV_OK);
+    expect_counts(&rep, "accounts", 0, 0, BULK_ACCOUNTS);
+    expect_counts(&rep, "deals", 0, 0, BULK_DEALS);
+    rv_import_report_release(&rep);
+    char *after = tu_dump_db(t);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    rv_store_stats_get(t->store, &s2);
+    assert_int_equal(s2.copy_rows, s1.copy_rows);
+    /* the next record takes the next id: the import gave back what it reserved */
+    int64_t next = tu_sql_int(t, "SELECT max(id) FROM accounts") + 1;
+    assert_int_equal(tu_create(t, "accounts", "{\"name\":\"After\"}"), next);
+}
+
+static void failed_import_late_row_changes_nothing(void **state)
+{
+    tu_env *t = *state;
+    tu_create(t, "accounts", "{\"name\":\"Before\"}");
+    char *before = tu_dump_db(t);
+    rv_store_stats s0, s1;
+    rv_store_stats_get(t->store, &s0);
+    rv_import_report rep;
+    /* the bad row comes after the accounts were written (deals read them) */
+    assert_int_equal(import_bulk(t, BULK_DEALS - 5, &rep), RV_EINVAL);
+    expect_one_reject(&rep, "row 595, column amount: amount must be a decimal amount, got '12x'");
+    assert_false(rep.committed);
+    rv_import_report_release(&rep);
+    rv_store_stats_get(t->store, &s1);
+    if (tu_pg())
+        assert_true(s1.copy_rows > s0.copy_rows); /* written, then rolled back */
+    char *after = tu_dump_db(t);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    /* ids too: the next account is the second */
+    assert_int_equal(tu_create(t, "accounts", "{\"name\":\"After\"}"),
+                     tu_sql_int(t, "SELECT min(id) FROM accounts") + 1);
+}
+
+/* A new row the database refuses when its COPY runs (a unique value taken
+ * twice in the file) is reported at its row and column, as on SQLite. */
+static void refused_new_row_reported_at_its_row(void **state)
+{
+    tu_env *t = *state;
+    char *before = tu_dump_db(t);
+    rv_import_report rep;
+    rv_err err;
+    assert_int_equal(import_text(t, "users",
+                                 "external_id,name,email\n"
+                                 "U1,Ann,ann@x.io\n"
+                                 "U2,Bob,bob@x.io\n"
+                                 "U3,Bea,ann@x.io\n"
+                                 "U4,Cid,cid@x.io\n",
+                                 NULL, &rep, &err),
+                     RV_EINVAL);
+    expect_one_reject(&rep, "row 4, column email: another user already has email 'ann@x.io'");
+    expect_counts(&rep, "users", 3, 0, 0);
+    rv_import_report_release(&rep);
+    char *after = tu_dump_db(t);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -801,6 +1005,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(csv_report_json, setup, teardown),
         cmocka_unit_test_setup_teardown(export_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(salesforce_stage_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(stage_history_stage_names_within_the_deal_pipeline, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(new_rows_go_through_copy_on_postgresql, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_import_late_row_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(refused_new_row_reported_at_its_row, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
