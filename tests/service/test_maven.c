@@ -146,18 +146,6 @@ static void run_import(tu_env *t, rv_maven_report *rep)
     }
 }
 
-static int64_t sqlf(tu_env *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int64_t sqlf(tu_env *t, const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return tu_sql_int(t, sql);
-}
-
 /* ---- tests -------------------------------------------------------------------- */
 
 static void maven_import_matches_the_files(void **state)
@@ -200,7 +188,7 @@ static void maven_import_matches_the_files(void **state)
                      f->no_account);
     /* deals per stage */
     for (int k = 0; k < 4; k++)
-        assert_int_equal(sqlf(t,
+        assert_int_equal(tu_sql_intf(t,
                               "SELECT count(*) FROM deals d JOIN stages s ON s.id=d.stage_id "
                               "JOIN pipelines p ON p.id=s.pipeline_id WHERE p.name='Maven' AND "
                               "s.name='%s'",
@@ -228,13 +216,13 @@ static void maven_import_matches_the_files(void **state)
     int checked = 0;
     for (int i = 0; i < f->nagents; i++) {
         const agent_sum *a = &f->agent[i];
-        assert_int_equal(sqlf(t,
+        assert_int_equal(tu_sql_intf(t,
                               "SELECT coalesce(sum(d.amount),0) FROM deals d JOIN users u ON "
                               "u.id=d.owner_id JOIN stages s ON s.id=d.stage_id WHERE "
                               "s.kind='won' AND u.name='%s'",
                               a->name),
                          a->won_cents);
-        assert_int_equal(sqlf(t,
+        assert_int_equal(tu_sql_intf(t,
                               "SELECT count(*) FROM deals d JOIN users u ON u.id=d.owner_id "
                               "WHERE u.name='%s'",
                               a->name),

@@ -491,3 +491,13 @@ void tu_dataset_csv(const char *rel, int ncols, tu_csv_row_fn fn, void *ud)
     }
     rv_csv_close(r);
 }
+
+int64_t tu_sql_intf(tu_env *t, const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    return tu_sql_int(t, sql);
+}

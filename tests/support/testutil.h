@@ -63,6 +63,8 @@ int64_t tu_count(tu_env *t, const char *entity);
  * libpq rather than the store (independent check).  NULL reads as 0, a
  * boolean as 0/1, a numeric as its integer part. */
 int64_t tu_sql_int(tu_env *t, const char *sql);
+/* The same with the SQL given as a printf format. */
+int64_t tu_sql_intf(tu_env *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Every row of every table of the fixture's database as text ("== table"
  * then "v1|v2|...|" per row, NULL as "NULL"), tables by name, rows by id:
  * compare a dump before and after an operation on the same backend.
