@@ -893,7 +893,13 @@ const char *rv_report_value_text(const rv_report *r, const rv_mrow *row, char *b
     case RV_UNIT_MONEY_PER_DAY:
         return rv_money_format(round_half_even(row->value), r->snap->cur_exp, buf, cap);
     default:
-        snprintf(buf, cap, "%.10g", row->value);
+        /* the shortest text that reads back as the same double: a ratio
+         * printed with fewer digits would be off by up to 5e-11 */
+        for (int digits = 15; digits <= 17; digits++) {
+            snprintf(buf, cap, "%.*g", digits, row->value);
+            if (strtod(buf, NULL) == row->value)
+                break;
+        }
         return buf;
     }
 }

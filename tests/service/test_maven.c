@@ -44,50 +44,9 @@ typedef struct figures {
 
 static const char *const stage_names[] = {"Prospecting", "Engaging", "Won", "Lost"};
 
-typedef void (*row_fn)(figures *f, const char *const *c, const size_t *l);
-
-static void read_csv(const char *rel, figures *f, int ncols, row_fn fn)
+static void team_row(void *ud, const char *const *c, const size_t *l)
 {
-    const char *path = tu_dataset_file(rel);
-    rv_csv_reader *r;
-    rv_err err;
-    if (rv_csv_open_file(&r, path, &err))
-        fail_msg("%s", err.message);
-    int n;
-    const char *const *cols;
-    const size_t *lens;
-    long row;
-    assert_int_equal(rv_csv_next(r, &n, &cols, &lens, &row, &err), RV_OK); /* header */
-    while (rv_csv_next(r, &n, &cols, &lens, &row, &err) == RV_OK) {
-        assert_int_equal(n, ncols);
-        fn(f, cols, lens);
-    }
-    rv_csv_close(r);
-}
-
-/* "1100.04" (at most 2 decimals) -> 110004 hundredths */
-static int64_t hundredths(const char *s)
-{
-    int64_t v = 0;
-    int dec = -1;
-    for (; *s; s++) {
-        if (*s == '.') {
-            dec = 0;
-            continue;
-        }
-        assert_true(*s >= '0' && *s <= '9');
-        v = v * 10 + (*s - '0');
-        if (dec >= 0)
-            dec++;
-    }
-    assert_true(dec <= 2);
-    for (int k = dec < 0 ? 0 : dec; k < 2; k++)
-        v *= 10;
-    return v;
-}
-
-static void team_row(figures *f, const char *const *c, const size_t *l)
-{
+    figures *f = ud;
     agent_sum *a = &f->agent[f->nagents++];
     snprintf(a->name, sizeof a->name, "%s", c[0]);
     bool seen = false;
@@ -99,27 +58,30 @@ static void team_row(figures *f, const char *const *c, const size_t *l)
     f->agents++;
 }
 
-static void product_row(figures *f, const char *const *c, const size_t *l)
+static void product_row(void *ud, const char *const *c, const size_t *l)
 {
+    figures *f = ud;
     snprintf(f->product[f->nproducts], sizeof f->product[0], "%s", c[0]);
-    f->price_cents[f->nproducts] = hundredths(c[2]);
+    f->price_cents[f->nproducts] = tu_hundredths(c[2]);
     f->nproducts++;
     f->products++;
 }
 
-static void account_row(figures *f, const char *const *c, const size_t *l)
+static void account_row(void *ud, const char *const *c, const size_t *l)
 {
+    figures *f = ud;
     f->accounts++;
     if (!strcmp(c[1], "technolgy"))
         f->technolgy++;
     if (l[6])
         f->subsidiaries++;
     /* millions of USD -> cents: hundredths of a million = 10,000 dollars */
-    f->revenue_cents += hundredths(c[3]) * 10000 * 100;
+    f->revenue_cents += tu_hundredths(c[3]) * 10000 * 100;
 }
 
-static void deal_row(figures *f, const char *const *c, const size_t *l)
+static void deal_row(void *ud, const char *const *c, const size_t *l)
 {
+    figures *f = ud;
     int s = -1;
     for (int k = 0; k < 4; k++)
         if (!strcmp(c[4], stage_names[k]))
@@ -133,7 +95,7 @@ static void deal_row(figures *f, const char *const *c, const size_t *l)
     if (s == 0 && !l[5])
         f->no_engage++;
     if (s == 2)
-        f->won_cents += hundredths(c[7]);
+        f->won_cents += tu_hundredths(c[7]);
     if (s < 2) {
         const char *p = !strcmp(c[2], "GTXPro") ? "GTX Pro" : c[2];
         int k = 0;
@@ -146,17 +108,17 @@ static void deal_row(figures *f, const char *const *c, const size_t *l)
         if (!strcmp(f->agent[i].name, c[1])) {
             f->agent[i].deals++;
             if (s == 2)
-                f->agent[i].won_cents += hundredths(c[7]);
+                f->agent[i].won_cents += tu_hundredths(c[7]);
         }
 }
 
 static figures *compute(void)
 {
     figures *f = calloc(1, sizeof *f);
-    read_csv(DS "sales_teams.csv", f, 3, team_row);
-    read_csv(DS "products.csv", f, 3, product_row);
-    read_csv(DS "accounts.csv", f, 7, account_row);
-    read_csv(DS "sales_pipeline.csv", f, 8, deal_row);
+    tu_dataset_csv(DS "sales_teams.csv", 3, team_row, f);
+    tu_dataset_csv(DS "products.csv", 3, product_row, f);
+    tu_dataset_csv(DS "accounts.csv", 7, account_row, f);
+    tu_dataset_csv(DS "sales_pipeline.csv", 8, deal_row, f);
     return f;
 }
 
@@ -182,18 +144,6 @@ static void run_import(tu_env *t, rv_maven_report *rep)
                      ? rv_import_reject_text(&rep->import.rejects[0], line, sizeof line)
                      : "-");
     }
-}
-
-static int64_t sqlf(tu_env *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int64_t sqlf(tu_env *t, const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return tu_sql_int(t, sql);
 }
 
 /* ---- tests -------------------------------------------------------------------- */
@@ -238,7 +188,7 @@ static void maven_import_matches_the_files(void **state)
                      f->no_account);
     /* deals per stage */
     for (int k = 0; k < 4; k++)
-        assert_int_equal(sqlf(t,
+        assert_int_equal(tu_sql_intf(t,
                               "SELECT count(*) FROM deals d JOIN stages s ON s.id=d.stage_id "
                               "JOIN pipelines p ON p.id=s.pipeline_id WHERE p.name='Maven' AND "
                               "s.name='%s'",
@@ -266,13 +216,13 @@ static void maven_import_matches_the_files(void **state)
     int checked = 0;
     for (int i = 0; i < f->nagents; i++) {
         const agent_sum *a = &f->agent[i];
-        assert_int_equal(sqlf(t,
+        assert_int_equal(tu_sql_intf(t,
                               "SELECT coalesce(sum(d.amount),0) FROM deals d JOIN users u ON "
                               "u.id=d.owner_id JOIN stages s ON s.id=d.stage_id WHERE "
                               "s.kind='won' AND u.name='%s'",
                               a->name),
                          a->won_cents);
-        assert_int_equal(sqlf(t,
+        assert_int_equal(tu_sql_intf(t,
                               "SELECT count(*) FROM deals d JOIN users u ON u.id=d.owner_id "
                               "WHERE u.name='%s'",
                               a->name),

@@ -3,6 +3,7 @@
  */
 #include "testutil.h"
 
+#include "core/csv.h"
 #include "http_client.h"
 #include "service/auth.h"
 
@@ -429,4 +430,74 @@ const char *tu_dataset_file(const char *rel)
         skip();
     }
     return path;
+}
+
+int64_t tu_hundredths(const char *s)
+{
+    int64_t v = 0;
+    int dec = -1;
+    for (; *s; s++) {
+        if (*s == '.') {
+            dec = 0;
+            continue;
+        }
+        assert_true(*s >= '0' && *s <= '9');
+        v = v * 10 + (*s - '0');
+        if (dec >= 0)
+            dec++;
+    }
+    assert_true(dec <= 2);
+    for (int k = dec < 0 ? 0 : dec; k < 2; k++)
+        v *= 10;
+    return v;
+}
+
+const char *tu_revos_bin(void)
+{
+    static char path[1024];
+    const char *env = getenv("REVOS_BIN");
+    if (env && env[0])
+        return env;
+    /* BUILD/tests/SUITE/PROGRAM -> BUILD/revos */
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 16);
+    if (n <= 0)
+        return NULL;
+    path[n] = '\0';
+    for (int i = 0; i < 3; i++) {
+        char *slash = strrchr(path, '/');
+        if (!slash)
+            return NULL;
+        *slash = '\0';
+    }
+    strcat(path, "/revos");
+    return path;
+}
+
+void tu_dataset_csv(const char *rel, int ncols, tu_csv_row_fn fn, void *ud)
+{
+    const char *path = tu_dataset_file(rel);
+    rv_csv_reader *r;
+    rv_err err;
+    if (rv_csv_open_file(&r, path, &err))
+        fail_msg("%s", err.message);
+    int n;
+    const char *const *cols;
+    const size_t *lens;
+    long row;
+    assert_int_equal(rv_csv_next(r, &n, &cols, &lens, &row, &err), RV_OK); /* header */
+    while (rv_csv_next(r, &n, &cols, &lens, &row, &err) == RV_OK) {
+        assert_int_equal(n, ncols);
+        fn(ud, cols, lens);
+    }
+    rv_csv_close(r);
+}
+
+int64_t tu_sql_intf(tu_env *t, const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    return tu_sql_int(t, sql);
 }

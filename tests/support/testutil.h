@@ -63,6 +63,8 @@ int64_t tu_count(tu_env *t, const char *entity);
  * libpq rather than the store (independent check).  NULL reads as 0, a
  * boolean as 0/1, a numeric as its integer part. */
 int64_t tu_sql_int(tu_env *t, const char *sql);
+/* The same with the SQL given as a printf format. */
+int64_t tu_sql_intf(tu_env *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Every row of every table of the fixture's database as text ("== table"
  * then "v1|v2|...|" per row, NULL as "NULL"), tables by name, rows by id:
  * compare a dump before and after an operation on the same backend.
@@ -89,5 +91,18 @@ int64_t tu_pg_int(const char *url, const char *sql);
 const char *tu_datasets(void);
 /* Path to a dataset file (static buffer), or skips/fails as above. */
 const char *tu_dataset_file(const char *rel);
+/* Read a dataset CSV file (tu_dataset_file(rel)) with the CSV reader:
+ * the header is skipped, every other row must have ncols cells and is
+ * handed to fn. */
+typedef void (*tu_csv_row_fn)(void *ud, const char *const *cells, const size_t *lens);
+void tu_dataset_csv(const char *rel, int ncols, tu_csv_row_fn fn, void *ud);
+/* A decimal with at most 2 decimals as hundredths ("1100.04" -> 110004,
+ * "1054" -> 105400): money in the dataset files as cents, parsed here
+ * rather than by the code under test.  Fails the test on anything else. */
+int64_t tu_hundredths(const char *s);
+
+/* The revos binary under test: $REVOS_BIN, else BUILD/revos next to the
+ * BUILD/tests/SUITE/PROGRAM running; NULL when neither can be named. */
+const char *tu_revos_bin(void);
 
 #endif
