@@ -110,6 +110,26 @@ static const struct qfield badfields[] = {
 };
 #define NBADFIELDS ((int)(sizeof badfields / sizeof badfields[0]))
 
+/* The field dimension's code of a checked field: its place in qfields,
+ * where completeness and invalid_values share one code for one name
+ * (a filter "field=leads.email" means the same field for both); a field
+ * checked only for invalid values comes after, at NQFIELDS + its place
+ * in badfields. */
+static int32_t field_code(const struct qfield *f)
+{
+    for (int k = 0; k < NQFIELDS; k++)
+        if (!strcmp(qfields[k].name, f->name))
+            return k;
+    return NQFIELDS + (int32_t)(f - badfields);
+}
+
+static const char *field_name(int32_t code)
+{
+    return code < NQFIELDS ? qfields[code].name
+           : code < NQFIELDS + NBADFIELDS ? badfields[code - NQFIELDS].name
+                                          : "?";
+}
+
 /* --- periods ---------------------------------------------------------------------- */
 
 /* Fiscal month index: months since the start of fiscal year 0. */
@@ -1031,30 +1051,30 @@ static void r_crm_adoption(run *r)
 
 /* --- data quality ------------------------------------------------------------------ */
 
-static void quality(run *r, const struct qfield *f, int nf, bool bad)
+static void quality(run *r, const struct qfield *f, int nf)
 {
     for (int k = 0; k < nf; k++) {
+        int32_t fc = field_code(&f[k]);
         switch (f[k].entity) {
         case QE_DEALS:
-            FOR_DEALS(i) emit(r, B_DEALS, i, k, S->deals.created[i], (S->deals.q[i] & f[k].bit) != 0, 1);
+            FOR_DEALS(i) emit(r, B_DEALS, i, fc, S->deals.created[i], (S->deals.q[i] & f[k].bit) != 0, 1);
             break;
         case QE_ACCOUNTS:
             for (uint32_t i = 0; i < S->accounts.n; i++)
-                emit(r, B_ACCOUNTS, i, k, RV_DAY_NONE, (S->accounts.q[i] & f[k].bit) != 0, 1);
+                emit(r, B_ACCOUNTS, i, fc, RV_DAY_NONE, (S->accounts.q[i] & f[k].bit) != 0, 1);
             break;
         case QE_CONTACTS:
             for (uint32_t i = 0; i < S->contacts.n; i++)
-                emit(r, B_CONTACTS, i, k, RV_DAY_NONE, (S->contacts.q[i] & f[k].bit) != 0, 1);
+                emit(r, B_CONTACTS, i, fc, RV_DAY_NONE, (S->contacts.q[i] & f[k].bit) != 0, 1);
             break;
         case QE_LEADS:
-            FOR_LEADS(i) emit(r, B_LEADS, i, k, lead_day(S, i), (S->leads.q[i] & f[k].bit) != 0, 1);
+            FOR_LEADS(i) emit(r, B_LEADS, i, fc, lead_day(S, i), (S->leads.q[i] & f[k].bit) != 0, 1);
             break;
         }
     }
-    (void)bad;
 }
-static void r_completeness(run *r) { quality(r, qfields, NQFIELDS, false); }
-static void r_invalid(run *r) { quality(r, badfields, NBADFIELDS, true); }
+static void r_completeness(run *r) { quality(r, qfields, NQFIELDS); }
+static void r_invalid(run *r) { quality(r, badfields, NBADFIELDS); }
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -1067,7 +1087,8 @@ static int cmp_u64(const void *a, const void *b)
 static uint8_t *dup_flags(const uint64_t *keys, uint32_t n)
 {
     uint64_t *sorted = rv_xmalloc((size_t)(n ? n : 1) * sizeof *sorted);
-    memcpy(sorted, keys, (size_t)n * sizeof *keys);
+    if (n) /* an empty table has no key array at all */
+        memcpy(sorted, keys, (size_t)n * sizeof *keys);
     qsort(sorted, n, sizeof *sorted, cmp_u64);
     uint8_t *flag = rv_xcalloc((size_t)n + 1, 1);
     for (uint32_t i = 0; i < n; i++) {
@@ -1401,7 +1422,7 @@ const char *rv_dim_label(const rv_snap *s, rv_dim d, int32_t code, char *buf, si
     case RV_DIM_QUARTER:
     case RV_DIM_YEAR: period_label(s, d, code, buf, cap); return buf;
     case RV_DIM_FUNNEL_STAGE: t = code < 5 ? funnel_names[code] : "?"; break;
-    case RV_DIM_FIELD: t = code < NQFIELDS ? qfields[code].name : "?"; break;
+    case RV_DIM_FIELD: t = field_name(code); break;
     case RV_DIM_ENTITY: t = code < 3 ? dup_entities[code] : "?"; break;
     case RV_DIM_BUCKET: t = code < 5 ? bucket_names[code] : "?"; break;
     case RV_DIM_KIND: t = code < 5 ? kind_names[code] : "?"; break;
@@ -1429,7 +1450,7 @@ static int32_t dim_card(const rv_snap *s, rv_dim d)
     case RV_DIM_STAGE: return (int32_t)s->stages.n;
     case RV_DIM_TYPE: return 3;
     case RV_DIM_FUNNEL_STAGE: return 5;
-    case RV_DIM_FIELD: return NQFIELDS > NBADFIELDS ? NQFIELDS : NBADFIELDS;
+    case RV_DIM_FIELD: return NQFIELDS + NBADFIELDS;
     case RV_DIM_ENTITY: return 3;
     case RV_DIM_BUCKET: return 5;
     case RV_DIM_KIND: return 5;
@@ -1912,12 +1933,9 @@ const char *rv_warning_text(const rv_snap *s, const rv_warning *w, char *buf, si
     char a[128], b[128];
     switch (w->kind) {
     case RV_WARN_STALLED:
-        snprintf(buf, cap, "%s has been in %s for %.0f days (limit %.0f)",
-                 s->deals.id ? rv_dim_label(s, RV_DIM_OWNER, w->owner, a, sizeof a) : "",
+        snprintf(buf, cap, "deal %lld has been in %s for %.0f days (limit %.0f)",
+                 (long long)s->deals.id[w->row],
                  rv_dim_label(s, RV_DIM_STAGE, s->deals.stage[w->row], b, sizeof b), w->value, w->limit);
-        /* name the deal, not the owner, first */
-        snprintf(a, sizeof a, "%s", buf);
-        snprintf(buf, cap, "deal %lld %s", (long long)s->deals.id[w->row], strchr(a, ' ') ? strstr(a, " has") : a);
         break;
     case RV_WARN_PAST_CLOSE:
         snprintf(buf, cap, "deal %lld is open %.0f days after its close date", (long long)s->deals.id[w->row], w->value);
