@@ -750,7 +750,9 @@ rv_status rv_svc_upsert_outcome(rv_ctx *c, rv_record *r, rv_upsert_outcome *out,
     int64_t id = 0;
     if (xi >= 0 && r->v[xi].state == RV_V_SET) {
         /* one indexed probe; remembering every written id would cost the
-         * memory of the whole import (26M keys for 1M generated deals) */
+         * memory of the whole import (26M keys for 1M generated deals).
+         * Imports on PostgreSQL, where a probe is a round trip, read the
+         * external ids once and call rv__upsert_known (import.c). */
         rv_status st =
             rv_store_find(c->store, r->ent, xi, r->v[xi].s, r->v[xi].len, -1, 0, &id, err);
         if (st && st != RV_ENOTFOUND)
