@@ -265,6 +265,10 @@ struct rv_metric {
 };
 enum { W_NONE, W_QUARTER, W_TODAY, W_YEAR, W_90 };
 
+/* Inlined into every rows function, so that the base (a constant at each
+ * call) picks its branch of the dimension lookups at compile time. */
+#define RV_HOT __attribute__((always_inline)) inline
+
 /* --- the run ---------------------------------------------------------------------- */
 
 typedef struct acc {
@@ -297,6 +301,16 @@ struct run {
     /* buckets for metrics measured at points or over spans of time */
     bucket *b;
     int nb;
+    /* period codes of the days [plo, plo + pn) for each period dimension
+     * of the query, so that a record's period is a lookup */
+    int32_t *ptab[RV_MQ_MAX_DIMS];
+    int32_t plo, pn;
+    /* set by run_setup() for emit(): the window as [wfrom, wto), where an
+     * undated record (RV_DAY_NONE, below every day) falls outside any
+     * window that has a bound; whether access, filters or a drill-down
+     * apply; whether values are kept for a median */
+    int32_t wfrom, wto;
+    bool checks, median;
     /* drill-down */
     rv_drill_fn drill;
     void *drill_ud;
@@ -305,7 +319,7 @@ struct run {
     int stop;
 };
 
-static int32_t owner_of(const rv_snap *s, int b, uint32_t i)
+RV_HOT static int32_t owner_of(const rv_snap *s, int b, uint32_t i)
 {
     switch (b) {
     case B_DEALS: return s->deals.owner[i];
@@ -329,7 +343,7 @@ static int32_t owner_of(const rv_snap *s, int b, uint32_t i)
     return RV_NONE;
 }
 
-static int32_t deal_of(const rv_snap *s, int b, uint32_t i)
+RV_HOT static int32_t deal_of(const rv_snap *s, int b, uint32_t i)
 {
     switch (b) {
     case B_DEALS: return (int32_t)i;
@@ -340,7 +354,7 @@ static int32_t deal_of(const rv_snap *s, int b, uint32_t i)
     }
 }
 
-static int32_t account_of(const rv_snap *s, int b, uint32_t i)
+RV_HOT static int32_t account_of(const rv_snap *s, int b, uint32_t i)
 {
     switch (b) {
     case B_SUBS: return s->subs.account[i];
@@ -353,7 +367,7 @@ static int32_t account_of(const rv_snap *s, int b, uint32_t i)
     }
 }
 
-static int32_t campaign_of(const rv_snap *s, int b, uint32_t i)
+RV_HOT static int32_t campaign_of(const rv_snap *s, int b, uint32_t i)
 {
     switch (b) {
     case B_LEADS: return s->leads.campaign[i];
@@ -382,7 +396,7 @@ static int32_t user_region(const rv_snap *s, int32_t u)
 }
 
 /* The code of dimension d for row i of base b. */
-static int32_t dcode(const rv_snap *s, int b, uint32_t i, rv_dim d, int32_t own, int32_t day)
+RV_HOT static int32_t dcode(const rv_snap *s, int b, uint32_t i, rv_dim d, int32_t own, int32_t day)
 {
     switch (d) {
     case RV_DIM_OWNER: return owner_of(s, b, i);
@@ -449,7 +463,7 @@ static int32_t dcode(const rv_snap *s, int b, uint32_t i, rv_dim d, int32_t own,
 }
 
 /* Is row i of base b visible to the asker? */
-static bool visible(const run *r, int b, uint32_t i)
+RV_HOT static bool visible(const run *r, int b, uint32_t i)
 {
     if (!r->q->visible)
         return true;
@@ -478,27 +492,29 @@ static void drill_mark(run *r, int b, uint32_t i)
 
 /* One record's contribution.  own: the code of the metric's own
  * dimension (RV_NONE if none); day: places the record in a period. */
-static void emit(run *r, int b, uint32_t i, int32_t own, int32_t day, int64_t num, int64_t den)
+RV_HOT static void emit(run *r, int b, uint32_t i, int32_t own, int32_t day, int64_t num, int64_t den)
 {
     const rv_snap *s = r->s;
-    if (r->from != RV_DAY_NONE && (day == RV_DAY_NONE || day < r->from))
+    if (day < r->wfrom || day >= r->wto)
         return;
-    if (r->to != RV_DAY_NONE && (day == RV_DAY_NONE || day >= r->to))
-        return;
-    if (!visible(r, b, i))
-        return;
-    const rv_mquery *q = r->q;
-    for (int f = 0; f < q->nfilters; f++)
-        if (dcode(s, b, i, q->filters[f].dim, own, day) != q->filters[f].code)
+    if (r->checks) {
+        if (!visible(r, b, i))
             return;
-    if (r->drill) {
-        if ((int)b == r->drill_base)
-            drill_mark(r, b, i);
-        return;
+        const rv_mquery *q = r->q;
+        for (int f = 0; f < q->nfilters; f++)
+            if (dcode(s, b, i, q->filters[f].dim, own, day) != q->filters[f].code)
+                return;
+        if (r->drill) {
+            if ((int)b == r->drill_base)
+                drill_mark(r, b, i);
+            return;
+        }
     }
     uint32_t key = 0;
     for (int k = 0; k < r->ndims; k++) {
-        int32_t c = dcode(s, b, i, r->dims[k], own, day);
+        int32_t c = r->ptab[k] && day != RV_DAY_NONE && (uint32_t)(day - r->plo) < (uint32_t)r->pn
+                        ? r->ptab[k][day - r->plo]
+                        : dcode(s, b, i, r->dims[k], own, day);
         int32_t x = c == RV_NONE ? 0 : c - r->lo[k] + 1;
         if (x < 0 || x >= r->card[k])
             x = 0;
@@ -507,7 +523,7 @@ static void emit(run *r, int b, uint32_t i, int32_t own, int32_t day, int64_t nu
     acc *a = &r->acc[key];
     a->num += num, a->den += den, a->rows++;
     r->total.num += num, r->total.den += den, r->total.rows++;
-    if (r->m->agg == AGG_MEDIAN)
+    if (r->median)
         push_val(r, key, (double)num);
 }
 
@@ -1051,8 +1067,62 @@ static void r_crm_adoption(run *r)
 
 /* --- data quality ------------------------------------------------------------------ */
 
+/* Is the query plain: every record counts (no window, filter, access
+ * mask or drill-down) and its only dimension, if any, is `own`?  Then a
+ * record's group depends on nothing but the metric's own code. */
+static bool plain(const run *r, rv_dim own)
+{
+    return r->from == RV_DAY_NONE && r->to == RV_DAY_NONE && !r->q->visible && !r->q->nfilters &&
+           !r->drill && (r->ndims == 0 || (r->ndims == 1 && r->dims[0] == own));
+}
+
+/* Add n records with sum num (den 1 each) to the group of own code k, as n
+ * calls of emit() would on a plain query. */
+static void add_plain(run *r, int32_t k, int64_t num, int64_t n)
+{
+    uint32_t key = 0;
+    if (r->ndims) {
+        int32_t x = k - r->lo[0] + 1;
+        key = x < 0 || x >= r->card[0] ? 0 : (uint32_t)x;
+    }
+    r->acc[key].num += num, r->acc[key].den += n, r->acc[key].rows += n;
+    r->total.num += num, r->total.den += n, r->total.rows += n;
+}
+
+/* Plain quality queries: one pass per entity counting every field's bit. */
+static void quality_plain(run *r, const struct qfield *f, int nf)
+{
+    static const int ents[] = {QE_DEALS, QE_ACCOUNTS, QE_CONTACTS, QE_LEADS};
+    for (int e = 0; e < 4; e++) {
+        const uint8_t *qb = NULL, *dead = NULL;
+        uint32_t n = 0;
+        switch (ents[e]) {
+        case QE_DEALS: qb = S->deals.q, dead = S->deals.dead, n = S->deals.n; break;
+        case QE_ACCOUNTS: qb = S->accounts.q, n = S->accounts.n; break;
+        case QE_CONTACTS: qb = S->contacts.q, n = S->contacts.n; break;
+        case QE_LEADS: qb = S->leads.q, dead = S->leads.dead, n = S->leads.n; break;
+        }
+        int64_t hist[256] = {0}, bits[8] = {0}, live = 0;
+        for (uint32_t i = 0; i < n; i++)
+            if (!dead || !dead[i])
+                hist[qb[i]]++;
+        for (int v = 0; v < 256; v++) {
+            live += hist[v];
+            for (int b = 0; b < 8; b++)
+                bits[b] += (v >> b) & 1 ? hist[v] : 0;
+        }
+        for (int k = 0; k < nf; k++)
+            if (f[k].entity == ents[e])
+                add_plain(r, field_code(&f[k]), bits[__builtin_ctz(f[k].bit)], live);
+    }
+}
+
 static void quality(run *r, const struct qfield *f, int nf)
 {
+    if (plain(r, RV_DIM_FIELD)) {
+        quality_plain(r, f, nf);
+        return;
+    }
     for (int k = 0; k < nf; k++) {
         int32_t fc = field_code(&f[k]);
         switch (f[k].entity) {
@@ -1516,17 +1586,49 @@ static bool has_period(const rv_mquery *q)
     return false;
 }
 
-static int cmp_kv(const void *a, const void *b)
+/* Put the k-th smallest of a[0..n) at a[k], smaller ones before it and
+ * larger after (Hoare's selection; expected linear time). */
+static void select_kth(double *a, size_t n, size_t k)
 {
-    const kv *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return x->v < y->v ? -1 : x->v > y->v;
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double p = a[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] < p)
+                i++;
+            while (a[j] > p)
+                j--;
+            if (i <= j) {
+                double x = a[i];
+                a[i] = a[j], a[j] = x;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return;
+    }
 }
 
-static double median_of(const kv *v, size_t n)
+/* Median of a[0..n), n > 0, as the sorted middle (mean of the two middle
+ * values when n is even); reorders a. */
+static double median_sel(double *a, size_t n)
 {
-    return n % 2 ? v[n / 2].v : (v[n / 2 - 1].v + v[n / 2].v) / 2;
+    select_kth(a, n, n / 2);
+    if (n % 2)
+        return a[n / 2];
+    double lower = a[0];
+    for (size_t i = 1; i < n / 2; i++)
+        if (a[i] > lower)
+            lower = a[i];
+    return (lower + a[n / 2]) / 2;
 }
 
 /* Value of a simple metric's group. */
@@ -1555,6 +1657,15 @@ typedef struct part {
 static void part_free(part *p)
 {
     free(p->acc), free(p->v), free(p->set);
+}
+
+static void run_setup(run *r)
+{
+    bool bounded = r->from != RV_DAY_NONE || r->to != RV_DAY_NONE;
+    r->wfrom = r->from != RV_DAY_NONE ? r->from : bounded ? RV_DAY_NONE + 1 : RV_DAY_NONE;
+    r->wto = r->to != RV_DAY_NONE ? r->to : INT32_MAX;
+    r->checks = r->q->visible || r->q->nfilters || r->drill;
+    r->median = r->m->agg == AGG_MEDIAN;
 }
 
 static rv_status run_part(run *base, int mi, part *out, int depth, rv_err *err);
@@ -1606,6 +1717,7 @@ static rv_status run_part(run *base, int mi, part *out, int depth, rv_err *err)
     memset(&r.total, 0, sizeof r.total);
     r.vals = NULL, r.nvals = r.capvals = 0;
     r.by_own = false;
+    run_setup(&r);
     for (int k = 0; k < r.ndims; k++)
         r.by_own |= (int)r.dims[k] == m->own;
     for (int f = 0; f < r.q->nfilters; f++)
@@ -1614,23 +1726,31 @@ static rv_status run_part(run *base, int mi, part *out, int depth, rv_err *err)
     out->acc = r.acc;
     out->total = r.total;
     if (m->agg == AGG_MEDIAN) {
-        qsort(r.vals, r.nvals, sizeof *r.vals, cmp_kv);
-        for (size_t i = 0; i < r.nvals;) {
-            size_t j = i;
-            while (j < r.nvals && r.vals[j].key == r.vals[i].key)
-                j++;
-            out->v[r.vals[i].key] = median_of(r.vals + i, j - i) / m->scale;
-            out->set[r.vals[i].key] = 1;
-            i = j;
-        }
-        /* the total: every value, sorted by value alone */
+        /* values grouped by key (a counting sort: every emit pushed one
+         * value, so a group's rows are its count), then each group's
+         * median and the total's by selection, without sorting */
+        size_t *at = rv_xmalloc((size_t)nk * sizeof *at);
+        size_t sum = 0;
+        for (uint32_t key = 0; key < nk; key++)
+            at[key] = sum, sum += (size_t)r.acc[key].rows;
+        double *v = rv_xmalloc((r.nvals ? r.nvals : 1) * sizeof *v);
         for (size_t i = 0; i < r.nvals; i++)
-            r.vals[i].key = 0;
-        qsort(r.vals, r.nvals, sizeof *r.vals, cmp_kv);
+            v[at[r.vals[i].key]++] = r.vals[i].v;
+        size_t start = 0;
+        for (uint32_t key = 0; key < nk; key++) {
+            size_t n = at[key] - start;
+            if (n) {
+                out->v[key] = median_sel(v + start, n) / m->scale;
+                out->set[key] = 1;
+            }
+            start = at[key];
+        }
         if (r.nvals) {
-            out->tv = median_of(r.vals, r.nvals) / m->scale;
+            out->tv = median_sel(v, r.nvals) / m->scale;
             out->tset = true;
         }
+        free(at);
+        free(v);
         free(r.vals);
     } else {
         for (uint32_t key = 0; key < nk; key++)
@@ -1639,6 +1759,13 @@ static rv_status run_part(run *base, int mi, part *out, int depth, rv_err *err)
         out->tset = value_of(m, &r.total, &out->tv) && (m->agg != AGG_SUM || r.total.rows >= 0);
     }
     return RV_OK;
+}
+
+static void run_release(run *r)
+{
+    free(r->b);
+    for (int k = 0; k < RV_MQ_MAX_DIMS; k++)
+        free(r->ptab[k]);
 }
 
 /* Check dimensions and set up the key space. */
@@ -1682,6 +1809,12 @@ static rv_status prepare(run *r, const rv_snap *s, const rv_mquery *q, rv_err *e
                 b = r->to - 1;
             r->lo[k] = rv_period_code(s, d, a);
             r->card[k] = rv_period_code(s, d, b) - r->lo[k] + 2;
+            if (s->min_day != RV_DAY_NONE && s->max_day - s->min_day < 400000) {
+                r->plo = s->min_day, r->pn = s->max_day - s->min_day + 1;
+                r->ptab[k] = rv_xmalloc((size_t)r->pn * sizeof *r->ptab[k]);
+                for (int32_t day = 0; day < r->pn; day++)
+                    r->ptab[k][day] = rv_period_code(s, d, r->plo + day);
+            }
         } else {
             r->lo[k] = 0;
             r->card[k] = dim_card(s, d) + 1;
@@ -1702,12 +1835,12 @@ rv_status rv_metric_run(const rv_snap *s, const rv_mquery *q, rv_mresult *out, r
     run r;
     rv_status rc = prepare(&r, s, q, err);
     if (rc) {
-        free(r.b);
+        run_release(&r);
         return rc;
     }
     part p;
     rc = run_part(&r, q->metric, &p, 0, err);
-    free(r.b);
+    run_release(&r);
     if (rc)
         return rc;
     int n = 0;
@@ -1753,7 +1886,7 @@ rv_status rv_metric_drill(const rv_snap *s, const rv_mquery *q, rv_drill_fn fn, 
     run r;
     rv_status rc = prepare(&r, s, &q2, err);
     if (rc) {
-        free(r.b);
+        run_release(&r);
         return rc;
     }
     int mi = q->metric;
@@ -1762,7 +1895,7 @@ rv_status rv_metric_drill(const rv_snap *s, const rv_mquery *q, rv_drill_fn fn, 
     r.m = &metrics[mi];
     r.drill_base = drill_base(q->metric);
     if (r.drill_base < 0) {
-        free(r.b);
+        run_release(&r);
         return rv_err_set(err, RV_EINVAL, "metric", "%s has no records to list", metrics[q->metric].info.name);
     }
     uint32_t n = 0;
@@ -1782,6 +1915,7 @@ rv_status rv_metric_drill(const rv_snap *s, const rv_mquery *q, rv_drill_fn fn, 
     r.drill_ud = ud;
     r.nkeys = 1;
     r.by_own = false;
+    run_setup(&r);
     for (int f = 0; f < q2.nfilters; f++)
         r.by_own |= (int)q2.filters[f].dim == r.m->own;
     /* the history base drills to deals: mark through the deal */
@@ -1789,7 +1923,7 @@ rv_status rv_metric_drill(const rv_snap *s, const rv_mquery *q, rv_drill_fn fn, 
         r.drill_base = B_HIST;
     r.m->rows(&r);
     free(r.drilled);
-    free(r.b);
+    run_release(&r);
     return RV_OK;
 }
 
