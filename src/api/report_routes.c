@@ -37,11 +37,9 @@ static rv_status parse_req(rv_api_req *rq, rv_report_req *req, int *limit, rv_er
         } else if (!strcmp(kv->key, "compare")) {
             req->compare = !strcmp(v, "true") || !strcmp(v, "1") || !*v;
         } else if (!strcmp(kv->key, "limit") && limit) {
-            char *end;
-            long n = strtol(v, &end, 10);
-            if (!*v || *end || n < 1 || n > 10000)
-                return rv_err_set(err, RV_EINVAL, "limit", "limit must be between 1 and 10000, got '%s'", v);
-            *limit = (int)n;
+            rv_status st = rv_report_limit_parse(v, limit, err);
+            if (st)
+                return st;
         } else {
             if (req->nfilters == RV_REPORT_MAX_FILTERS)
                 return rv_err_set(err, RV_EINVAL, "filter", "at most %d filters", RV_REPORT_MAX_FILTERS);

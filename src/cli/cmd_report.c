@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "cli/cli.h"
 #include "core/jsonw.h"
 #include "service/report.h"
@@ -76,35 +74,31 @@ static int catalogue(rv_cli *c)
     return 0;
 }
 
+static int print_warning(void *ud, const rv_report_warning *w)
+{
+    (void)ud;
+    printf("%-6s %-16s %s\n", w->severity, w->kind, w->message);
+    return 0;
+}
+
 static int warnings(rv_cli *c)
 {
     int rc = rv_cli_check_opts(c);
     if (rc || (rc = rv_cli_open(c, false)))
         return rc;
-    rv_buf b = RV_BUF_INIT;
-    rv_jsonw w;
-    rv_jsonw_init(&w, &b, false);
     rv_err err;
-    rv_status st = rv_report_warnings_json(&c->ctx, &w, &err);
-    if (st) {
-        rv_buf_release(&b);
-        return rv_cli_fail(c, &err);
-    }
+    rv_status st;
     if (c->out == RV_OUT_JSON) {
-        print_buf(&b);
+        rv_buf b = RV_BUF_INIT;
+        rv_jsonw w;
+        rv_jsonw_init(&w, &b, false);
+        if (!(st = rv_report_warnings_json(&c->ctx, &w, &err)))
+            print_buf(&b);
+        rv_buf_release(&b);
     } else {
-        json_error_t je;
-        json_t *j = json_loads(rv_buf_str(&b), 0, &je);
-        size_t i;
-        json_t *x;
-        json_array_foreach(json_object_get(j, "data"), i, x)
-            printf("%-6s %-16s %s\n", json_string_value(json_object_get(x, "severity")),
-                   json_string_value(json_object_get(x, "kind")),
-                   json_string_value(json_object_get(x, "message")));
-        json_decref(j);
+        st = rv_report_warnings(&c->ctx, print_warning, NULL, &err);
     }
-    rv_buf_release(&b);
-    return 0;
+    return st ? rv_cli_fail(c, &err) : 0;
 }
 
 static int print_record(void *ud, const rv_record *r)
@@ -142,22 +136,18 @@ int rv_cmd_report(rv_cli *c)
     if (records) {
         const rv_entity *e = NULL;
         int64_t total = 0;
-        int n = limit ? atoi(limit) : 1000;
-        /* the records print through the generic record output */
-        rv_report_req probe = req;
-        rv_status st;
-        const char *ename = rv_metric_drill_entity(rv_metric_find(req.metric));
-        if (!ename) {
-            rv_err_set(&err, RV_EINVAL, "metric", "no metric called '%s' with records to list", req.metric);
+        int n = 1000;
+        if ((limit && rv_report_limit_parse(limit, &n, &err)) ||
+            rv_report_drill_entity(req.metric, &e, &err))
             return rv_cli_fail(c, &err);
-        }
-        rv_cli_out *o = rv_cli_out_begin(c, rv_entity_find(ename), NULL);
-        st = rv_report_records(&c->ctx, &probe, n, print_record, o, &e, &total, &err);
+        rv_cli_out *o = rv_cli_out_begin(c, e, NULL);
+        rv_status st = rv_report_records(&c->ctx, &req, n, print_record, o,
+                                         &e, &total, &err);
         rv_cli_out_end(o, NULL);
         if (st)
             return rv_cli_fail(c, &err);
         if (c->err_tty)
-            fprintf(stderr, "revos: %lld %s behind the number\n", (long long)total, ename);
+            fprintf(stderr, "revos: %lld %s behind the number\n", (long long)total, e->name);
         return 0;
     }
     rv_report r;
@@ -174,9 +164,8 @@ int rv_cmd_report(rv_cli *c)
         print_buf(&b);
         rv_buf_release(&b);
     } else {
-        /* rows: the total alone, or one per group */
-        const rv_mrow *rows = r.q.ndims ? r.res.rows : &r.res.total;
-        int nrows = r.q.ndims ? r.res.nrows : 1;
+        int nrows;
+        const rv_mrow *rows = rv_report_rows(&r, &nrows);
         int width[RV_MQ_MAX_DIMS] = {0};
         for (int k = 0; k < r.q.ndims; k++) {
             width[k] = (int)strlen(rv_dims[r.q.dims[k]].name);
@@ -203,16 +192,7 @@ int rv_cmd_report(rv_cli *c)
                 snprintf(buf, sizeof buf, "%.1f%%", 100 * rows[i].value);
             csv ? csv_field(rows[i].null ? "" : buf, !r.compared) : (void)printf("%s", buf);
             if (r.compared) {
-                const rv_mrow *p = NULL;
-                const rv_mrow *prows = r.q.ndims ? r.prev.rows : &r.prev.total;
-                int np = r.q.ndims ? r.prev.nrows : 1;
-                for (int j = 0; j < np && !p; j++) {
-                    bool same = true;
-                    for (int k = 0; k < r.q.ndims; k++)
-                        same &= prows[j].key[k] == rows[i].key[k];
-                    if (same)
-                        p = &prows[j];
-                }
+                const rv_mrow *p = rv_report_previous(&r, &rows[i]);
                 char pb[64] = "", cb[32] = "";
                 if (p && !p->null)
                     rv_report_value_text(&r, p, pb, sizeof pb);

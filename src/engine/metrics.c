@@ -1918,9 +1918,6 @@ rv_status rv_metric_drill(const rv_snap *s, const rv_mquery *q, rv_drill_fn fn, 
     run_setup(&r);
     for (int f = 0; f < q2.nfilters; f++)
         r.by_own |= (int)q2.filters[f].dim == r.m->own;
-    /* the history base drills to deals: mark through the deal */
-    if (r.drill_base == B_HIST)
-        r.drill_base = B_HIST;
     r.m->rows(&r);
     free(r.drilled);
     run_release(&r);

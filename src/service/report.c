@@ -26,7 +26,6 @@ typedef struct loader {
     int cols[MAXC];
     const char *names[MAXC];
     int table;
-    int64_t skipped_currency; /* money in another currency, left out */
     /* references to rows of the same table, resolved after the scan */
     uint32_t *pend_row;
     int64_t *pend_id;
@@ -167,10 +166,8 @@ static int64_t money_of(loader *l, const rv_val *amount, const rv_val *cur)
 {
     if (!set(amount))
         return 0;
-    if (has_text(cur) && (cur->len != 3 || strncmp(cur->s, l->s->currency, 3))) {
-        l->skipped_currency++;
-        return 0;
-    }
+    if (has_text(cur) && (cur->len != 3 || strncmp(cur->s, l->s->currency, 3)))
+        return 0; /* another currency: left out (docs/metrics.md) */
     return amount->i;
 }
 
@@ -741,15 +738,46 @@ static rv_status parse_day(const char *text, const char *field, int32_t *day, rv
     return rv_date_parse(text, strlen(text), day, field, err);
 }
 
+static rv_status find_metric(const char *name, int *mi, rv_err *err)
+{
+    *mi = rv_metric_find(name);
+    if (*mi < 0)
+        return rv_err_set(err, RV_ENOTFOUND, "metric",
+                          "no metric called '%s' ('revos report list' shows them)", name ? name : "");
+    return RV_OK;
+}
+
+rv_status rv_report_limit_parse(const char *text, int *limit, rv_err *err)
+{
+    char *end;
+    long n = strtol(text, &end, 10);
+    if (!*text || *end || n < 1 || n > 10000)
+        return rv_err_set(err, RV_EINVAL, "limit", "limit must be between 1 and 10000, got '%s'", text);
+    *limit = (int)n;
+    return RV_OK;
+}
+
+rv_status rv_report_drill_entity(const char *metric, const rv_entity **e, rv_err *err)
+{
+    int mi;
+    rv_status st = find_metric(metric, &mi, err);
+    if (st)
+        return st;
+    const char *name = rv_metric_drill_entity(mi);
+    if (!name)
+        return rv_err_set(err, RV_EINVAL, "metric", "%s has no records to list", metric);
+    *e = rv_entity_find(name);
+    return RV_OK;
+}
+
 /* The query of req on s (without access). */
 static rv_status build_query(const rv_snap *s, const rv_report_req *req, rv_mquery *q, rv_err *err)
 {
     memset(q, 0, sizeof *q);
     q->from = q->to = RV_DAY_NONE;
-    q->metric = rv_metric_find(req->metric);
-    if (q->metric < 0)
-        return rv_err_set(err, RV_ENOTFOUND, "metric",
-                          "no metric called '%s' ('revos report list' shows them)", req->metric ? req->metric : "");
+    rv_status st;
+    if ((st = find_metric(req->metric, &q->metric, err)))
+        return st;
     char buf[256];
     if (req->by && *req->by) {
         snprintf(buf, sizeof buf, "%s", req->by);
@@ -764,7 +792,6 @@ static rv_status build_query(const rv_snap *s, const rv_report_req *req, rv_mque
             q->dims[q->ndims++] = (rv_dim)d;
         }
     }
-    rv_status st;
     if (req->period && *req->period) {
         int d = rv_dim_find(req->period);
         if (d >= 0 && rv_dim_is_period((rv_dim)d)) {
@@ -913,8 +940,18 @@ static void value_json(const rv_report *r, const rv_mrow *row, rv_jsonw *w)
         rv_jsonw_raw_number(w, rv_report_value_text(r, row, buf, sizeof buf));
 }
 
-static const rv_mrow *prev_row(const rv_report *r, const rv_mrow *row)
+const rv_mrow *rv_report_rows(const rv_report *r, int *n)
 {
+    *n = r->q.ndims ? r->res.nrows : 1;
+    return r->q.ndims ? r->res.rows : &r->res.total;
+}
+
+const rv_mrow *rv_report_previous(const rv_report *r, const rv_mrow *row)
+{
+    if (!r->compared)
+        return NULL;
+    if (!r->q.ndims)
+        return &r->prev.total;
     for (int i = 0; i < r->prev.nrows; i++) {
         bool same = true;
         for (int k = 0; k < r->q.ndims; k++)
@@ -955,11 +992,11 @@ static void row_json(const rv_report *r, const rv_mrow *row, const rv_mrow *prev
 
 void rv_report_json_rows(const rv_report *r, rv_jsonw *w)
 {
+    int n;
+    const rv_mrow *rows = rv_report_rows(r, &n);
     rv_jsonw_arr_begin(w);
-    if (r->q.ndims == 0)
-        row_json(r, &r->res.total, r->compared ? &r->prev.total : NULL, w);
-    for (int i = 0; i < r->res.nrows && r->q.ndims > 0; i++)
-        row_json(r, &r->res.rows[i], r->compared ? prev_row(r, &r->res.rows[i]) : NULL, w);
+    for (int i = 0; i < n; i++)
+        row_json(r, &rows[i], rv_report_previous(r, &rows[i]), w);
     rv_jsonw_arr_end(w);
 }
 
@@ -1108,12 +1145,12 @@ rv_status rv_report_records(rv_ctx *c, const rv_report_req *req, int limit, rv_r
         rv_report_end(&r);
         return st;
     }
-    const char *ename = rv_metric_drill_entity(r.q.metric);
-    if (!ename) {
+    const rv_entity *ent;
+    if ((st = rv_report_drill_entity(req->metric, &ent, err))) {
         rv_report_end(&r);
-        return rv_err_set(err, RV_EINVAL, "metric", "%s has no records to list",
-                          rv_metric_info_at(r.q.metric)->name);
+        return st;
     }
+    const char *ename = ent->name;
     const rv_snap *s = r.snap;
     d.idcol = !strcmp(ename, "deals") ? s->deals.id
               : !strcmp(ename, "leads") ? s->leads.id
@@ -1131,7 +1168,6 @@ rv_status rv_report_records(rv_ctx *c, const rv_report_req *req, int limit, rv_r
     }
     qsort(d.ids, (size_t)d.n, sizeof *d.ids, cmp_i64);
     /* the records, through the same access filter as every list */
-    const rv_entity *ent = rv_entity_find(ename);
     *entity = ent;
     rv_list_req lr = {.ent = ent, .limit = -1};
     rv_query q;
@@ -1154,7 +1190,8 @@ rv_status rv_report_records(rv_ctx *c, const rv_report_req *req, int limit, rv_r
 
 /* --- warnings ----------------------------------------------------------------------------- */
 
-rv_status rv_report_warnings_json(rv_ctx *c, rv_jsonw *w, rv_err *err)
+rv_status rv_report_warnings(rv_ctx *c, int (*fn)(void *ud, const rv_report_warning *w), void *ud,
+                             rv_err *err)
 {
     entry *e;
     rv_status st = acquire(c, &e, err);
@@ -1171,44 +1208,67 @@ rv_status rv_report_warnings_json(rv_ctx *c, rv_jsonw *w, rv_err *err)
         q.see_unowned = unowned;
         st = rv_warnings(s, &q, 3.0, &ws, &n, err);
     }
-    if (!st) {
-        char buf[512];
-        rv_jsonw_obj_begin(w);
-        rv_jsonw_key(w, "data");
-        rv_jsonw_arr_begin(w);
-        for (int i = 0; i < n; i++) {
-            const rv_warning *x = &ws[i];
-            rv_jsonw_obj_begin(w);
-            rv_jsonw_key(w, "kind");
-            rv_jsonw_str(w, rv_warn_name(x->kind));
-            rv_jsonw_key(w, "severity");
-            rv_jsonw_str(w, x->severity >= 3 ? "high" : x->severity == 2 ? "medium" : "low");
-            rv_jsonw_key(w, "entity");
-            rv_jsonw_str(w, x->entity);
-            rv_jsonw_key(w, "record_id");
-            const int64_t *ids = !strcmp(x->entity, "deals") ? s->deals.id
-                                 : !strcmp(x->entity, "leads") ? s->leads.id
-                                 : !strcmp(x->entity, "users") ? s->users.id
-                                                               : s->stages.id;
-            rv_jsonw_int(w, ids[x->row]);
-            rv_jsonw_key(w, "owner");
-            if (x->owner >= 0)
-                rv_jsonw_str(w, rv_dim_label(s, RV_DIM_OWNER, x->owner, buf, sizeof buf));
-            else
-                rv_jsonw_null(w);
-            rv_jsonw_key(w, "value");
-            rv_jsonw_double(w, x->value);
-            rv_jsonw_key(w, "limit");
-            rv_jsonw_double(w, x->limit);
-            rv_jsonw_key(w, "message");
-            rv_jsonw_str(w, rv_warning_text(s, x, buf, sizeof buf));
-            rv_jsonw_obj_end(w);
-        }
-        rv_jsonw_arr_end(w);
-        rv_jsonw_obj_end(w);
+    for (int i = 0; !st && i < n; i++) {
+        const rv_warning *x = &ws[i];
+        char owner[256], msg[512];
+        const int64_t *ids = !strcmp(x->entity, "deals") ? s->deals.id
+                             : !strcmp(x->entity, "leads") ? s->leads.id
+                             : !strcmp(x->entity, "users") ? s->users.id
+                                                           : s->stages.id;
+        rv_report_warning w = {
+            .kind = rv_warn_name(x->kind),
+            .severity = x->severity >= 3 ? "high" : x->severity == 2 ? "medium" : "low",
+            .entity = x->entity,
+            .record_id = ids[x->row],
+            .owner = x->owner >= 0 ? rv_dim_label(s, RV_DIM_OWNER, x->owner, owner, sizeof owner) : NULL,
+            .value = x->value,
+            .limit = x->limit,
+            .message = rv_warning_text(s, x, msg, sizeof msg),
+        };
+        if (fn(ud, &w))
+            break;
     }
     free(ws);
     free(mask);
     pthread_rwlock_unlock(&e->lock);
+    return st;
+}
+
+static int warning_json(void *ud, const rv_report_warning *x)
+{
+    rv_jsonw *w = ud;
+    rv_jsonw_obj_begin(w);
+    rv_jsonw_key(w, "kind");
+    rv_jsonw_str(w, x->kind);
+    rv_jsonw_key(w, "severity");
+    rv_jsonw_str(w, x->severity);
+    rv_jsonw_key(w, "entity");
+    rv_jsonw_str(w, x->entity);
+    rv_jsonw_key(w, "record_id");
+    rv_jsonw_int(w, x->record_id);
+    rv_jsonw_key(w, "owner");
+    if (x->owner)
+        rv_jsonw_str(w, x->owner);
+    else
+        rv_jsonw_null(w);
+    rv_jsonw_key(w, "value");
+    rv_jsonw_double(w, x->value);
+    rv_jsonw_key(w, "limit");
+    rv_jsonw_double(w, x->limit);
+    rv_jsonw_key(w, "message");
+    rv_jsonw_str(w, x->message);
+    rv_jsonw_obj_end(w);
+    return 0;
+}
+
+rv_status rv_report_warnings_json(rv_ctx *c, rv_jsonw *w, rv_err *err)
+{
+    /* a failure leaves a partial body: the server drops what was written */
+    rv_jsonw_obj_begin(w);
+    rv_jsonw_key(w, "data");
+    rv_jsonw_arr_begin(w);
+    rv_status st = rv_report_warnings(c, warning_json, w, err);
+    rv_jsonw_arr_end(w);
+    rv_jsonw_obj_end(w);
     return st;
 }

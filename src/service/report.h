@@ -61,6 +61,11 @@ void rv_report_end(rv_report *r);
 void rv_report_json(const rv_report *r, rv_jsonw *w);
 /* Only the rows, as a JSON array (what `revos report --json` prints). */
 void rv_report_json_rows(const rv_report *r, rv_jsonw *w);
+/* The rows of the report: the total alone without dimensions, else one
+ * per group; *n receives how many. */
+const rv_mrow *rv_report_rows(const rv_report *r, int *n);
+/* The same group's row in the previous window (compare), or NULL. */
+const rv_mrow *rv_report_previous(const rv_report *r, const rv_mrow *row);
 /* Value of a row as text in plain units (money as a decimal number). */
 const char *rv_report_value_text(const rv_report *r, const rv_mrow *row, char *buf, size_t cap);
 
@@ -74,7 +79,28 @@ void rv_report_catalogue_json(rv_jsonw *w);
 rv_status rv_report_records(rv_ctx *c, const rv_report_req *req, int limit, rv_row_fn fn, void *ud,
                             const rv_entity **entity, int64_t *total, rv_err *err);
 
-/* Early warnings the asker may see, as JSON {"data":[...]}. */
+/* A drill-down's limit from text: 1 to 10000. */
+rv_status rv_report_limit_parse(const char *text, int *limit, rv_err *err);
+/* The entity a drill-down from the metric lists; errors name an unknown
+ * metric, or one with no records to list (activities). */
+rv_status rv_report_drill_entity(const char *metric, const rv_entity **e, rv_err *err);
+
+/* One early warning, in the words the API and the CLI show. */
+typedef struct rv_report_warning {
+    const char *kind;     /* stalled_deal, past_close_date, ... */
+    const char *severity; /* high, medium, low */
+    const char *entity;   /* deals, leads, users, stages */
+    int64_t record_id;
+    const char *owner; /* name, or NULL */
+    double value, limit;
+    const char *message;
+} rv_report_warning;
+
+/* Early warnings the asker may see, most severe first: fn per warning
+ * (valid during the call; non-zero stops). */
+rv_status rv_report_warnings(rv_ctx *c, int (*fn)(void *ud, const rv_report_warning *w), void *ud,
+                             rv_err *err);
+/* The same as JSON {"data":[...]}. */
 rv_status rv_report_warnings_json(rv_ctx *c, rv_jsonw *w, rv_err *err);
 
 /* Drop every cached snapshot (tests, and after `revos init`). */
