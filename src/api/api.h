@@ -99,6 +99,7 @@ typedef enum rv_api_shape {
     RV_SHAPE_LIST,   /* {"data":[records],"next_cursor":"..."|null} */
     RV_SHAPE_LOGIN,  /* request {email,password} (JSON or form); response {user,csrf_token} */
     RV_SHAPE_REPORT, /* a report or catalogue: {"data":[rows], ...} (docs/metrics.md) */
+    RV_SHAPE_CAPTURE, /* request: lead fields (JSON or form); response: the capture's result */
 } rv_api_shape;
 
 enum {

@@ -40,6 +40,7 @@ struct rv_api_req {
     rv_principal who; /* the signed-in user (ctx.who points here) */
     /* request headers the dispatcher needs (arena copies, or NULL) */
     const char *h_auth, *h_cookie, *h_csrf;
+    const char *h_source, *h_idem; /* X-Source-Key, Idempotency-Key (lead capture) */
     bool form;           /* the body was a form, not JSON */
     const char *session; /* the rv_session cookie's value, or NULL */
     const char *set_cookie[2]; /* Set-Cookie headers of the response */
@@ -67,6 +68,9 @@ rv_status rv__api_reports_list(rv_api_req *rq, rv_err *err);
 rv_status rv__api_report(rv_api_req *rq, rv_err *err);
 rv_status rv__api_report_records(rv_api_req *rq, rv_err *err);
 rv_status rv__api_warnings(rv_api_req *rq, rv_err *err);
+
+/* POST /api/v1/leads/capture (lead_routes.c). */
+rv_status rv__api_capture(rv_api_req *rq, rv_err *err);
 
 /* --- the dashboard's files (static.c) ------------------------------------- */
 

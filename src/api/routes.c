@@ -295,6 +295,7 @@ static const int e_get[] = {400, 401, 403, 404, 500, 0};
 static const int e_create[] = {400, 401, 403, 409, 413, 415, 422, 500, 503, 0};
 static const int e_update[] = {400, 401, 403, 404, 409, 413, 415, 422, 500, 503, 0};
 static const int e_delete[] = {400, 401, 403, 404, 409, 500, 503, 0};
+static const int e_capture[] = {200, 400, 401, 413, 415, 422, 429, 500, 503, 0};
 
 static const rv_route fixed[] = {
     {"GET", "/", h_home, NULL, "home", "Front page: the dashboard (or record counts and links)", RV_SHAPE_NONE,
@@ -319,6 +320,11 @@ static const rv_route fixed[] = {
     {"GET", "/api/v1/reports/{metric}/records", rv__api_report_records, NULL, "getReportRecords",
      "The records behind a metric's number (drill-down)", RV_SHAPE_NONE, RV_SHAPE_REPORT, 200,
      e_get, RV_ROUTE_REPORT_QUERY},
+    {"POST", "/api/v1/leads/capture", rv__api_capture, NULL, "captureLead",
+     "Capture a lead from a web form or integration (X-Source-Key; Idempotency-Key): "
+     "normalise, match, score, route, first-touch task; 200 when a retry or an open lead of "
+     "the same person answers",
+     RV_SHAPE_CAPTURE, RV_SHAPE_CAPTURE, 201, e_capture, RV_ROUTE_PUBLIC | RV_ROUTE_FORM},
     {"GET", "/api/v1/warnings", rv__api_warnings, NULL, "listWarnings",
      "Early warnings: stalled deals, deals past close date, low coverage, reps behind pace, "
      "conversion drops, leads past their follow-up SLA",

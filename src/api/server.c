@@ -577,6 +577,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 rq->h_cookie = rv_arena_strdup(&rq->arena, h);
             if ((h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token")))
                 rq->h_csrf = rv_arena_strdup(&rq->arena, h);
+            if ((h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Source-Key")))
+                rq->h_source = rv_arena_strdup(&rq->arena, h);
+            if ((h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key")))
+                rq->h_idem = rv_arena_strdup(&rq->arena, h);
         }
         if (rq->route && rq->route->req != RV_SHAPE_NONE)
             return check_body_headers(conn, cr);

@@ -82,6 +82,17 @@ static const struct rule {
     {"stage_history", "deal_id", "deals", "owner_id", {A, S, T, A, A, A}, {A, N, N, N, N, N}},
     /* compensation data: its owner, their managers, finance and admin */
     {"quotas", "user_id", NULL, NULL, {A, S, O, N, N, A}, {A, S, N, N, N, A}},
+    /* lead capture and routing configuration: admin writes, marketing
+     * runs the capture sources; managers read how leads are routed */
+    {"lead_sources", NULL, NULL, NULL, {A, A, N, A, N, N}, {A, N, N, A, N, N}},
+    {"routing_pools", NULL, NULL, NULL, {A, A, A, A, N, N}, {A, N, N, N, N, N}},
+    {"routing_rules", NULL, NULL, NULL, {A, A, A, A, N, N}, {A, N, N, N, N, N}},
+    {"pool_members", NULL, NULL, NULL, {A, A, A, A, N, N}, {A, N, N, N, N, N}},
+    {"sla_policies", NULL, NULL, NULL, {A, A, A, A, N, N}, {A, N, N, N, N, N}},
+    {"lead_assignments", NULL, NULL, NULL, {A, A, N, A, N, N}, {N, N, N, N, N, N}},
+    {"fit_rules", NULL, NULL, NULL, {A, A, A, A, N, N}, {A, N, N, A, N, N}},
+    {"engagement_rules", NULL, NULL, NULL, {A, A, A, A, N, N}, {A, N, N, A, N, N}},
+    {"capture_keys", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},
     /* revos's own records */
     {"field_history", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},
     {"events", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},

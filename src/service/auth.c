@@ -31,7 +31,7 @@ rv_status rv_auth_init(rv_err *err)
     return RV_OK;
 }
 
-static void random_token(const char *prefix, char out[RV_TOKEN_TEXT])
+void rv_auth_random_token(const char *prefix, char out[RV_TOKEN_TEXT])
 {
     unsigned char raw[32];
     randombytes_buf(raw, sizeof raw);
@@ -42,7 +42,7 @@ static void random_token(const char *prefix, char out[RV_TOKEN_TEXT])
     sodium_memzero(raw, sizeof raw);
 }
 
-static void token_hash(const char *token, char hex[65])
+void rv_auth_token_hash(const char *token, char hex[65])
 {
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
@@ -233,7 +233,7 @@ static rv_status first_admin_tx(rv_ctx *c, void *ud, rv_err *err)
     if (st || have)
         return st;
     char pw[RV_TOKEN_TEXT];
-    random_token("", pw);
+    rv_auth_random_token("", pw);
     pw[20] = '\0';
     user_args u = {a->email, "Administrator", "admin", pw, NULL};
     if ((st = create_user_tx(c, &u, err)))
@@ -330,10 +330,10 @@ static rv_status login_tx(rv_ctx *c, void *ud, rv_err *err)
         if ((st = rv_store_update(c->store, &r, err)))
             return st;
     }
-    random_token("rvc_", a->token);
+    rv_auth_random_token("rvc_", a->token);
     rv_auth_csrf(a->token, a->csrf);
     char hex[65];
-    token_hash(a->token, hex);
+    rv_auth_token_hash(a->token, hex);
     const rv_entity *se = rv_entity_find("sessions");
     rv_record s;
     rv_record_init(&s, se);
@@ -379,7 +379,7 @@ static rv_status by_token(rv_ctx *c, const rv_entity *e, const char *token, rv_r
                           rv_err *err)
 {
     char hex[65];
-    token_hash(token, hex);
+    rv_auth_token_hash(token, hex);
     int64_t id;
     rv_err e2;
     if (rv_store_find(c->store, e, rv_field_index(e, "token_hash"), hex, 64, -1, 0, &id, &e2) ||
@@ -487,9 +487,9 @@ static rv_status token_tx(rv_ctx *c, void *ud, rv_err *err)
         return rv_err_set(err, RV_EINVAL, "name", "--name is required (what the token is for)");
     if ((st = rv_record_set_named(&t, "name", a->name, c->arena, err)))
         return st;
-    random_token("rvs_", a->token);
+    rv_auth_random_token("rvs_", a->token);
     char hex[65], prefix[16];
-    token_hash(a->token, hex);
+    rv_auth_token_hash(a->token, hex);
     snprintf(prefix, sizeof prefix, "%.12s", a->token);
     t.v[0] = int_val(uid);
     t.v[2] = text_val(prefix);

@@ -32,6 +32,11 @@
 
 /* Initialise libsodium (idempotent, thread-safe); RV_EINTERNAL if it cannot. */
 rv_status rv_auth_init(rv_err *err);
+/* A fresh secret: prefix + 32 random bytes in URL-safe base64 (for API
+ * tokens, session cookies and lead-source keys). */
+void rv_auth_random_token(const char *prefix, char out[RV_TOKEN_TEXT]);
+/* SHA-256 of a secret, in hex: what is stored instead of the secret. */
+void rv_auth_token_hash(const char *token, char hex[65]);
 /* Tests: use libsodium's minimum argon2id cost (fast, still argon2id). */
 void rv_auth_set_fast(bool fast);
 

@@ -19,7 +19,9 @@
 #include "service/auth.h"
 #include "service/service_internal.h"
 
-static const rv__behaviour *const behaviours[] = {&rv__deal_behaviour, &rv__stage_behaviour, NULL};
+static const rv__behaviour *const behaviours[] = {
+    &rv__deal_behaviour,    &rv__stage_behaviour, &rv__account_behaviour, &rv__contact_behaviour,
+    &rv__lead_behaviour,    &rv__activity_behaviour, NULL};
 
 static const rv__behaviour *behaviour_of(const rv_entity *e)
 {

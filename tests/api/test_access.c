@@ -20,6 +20,7 @@
 #include "http_client.h"
 #include "model/money.h"
 #include "service/auth.h"
+#include "service/leads.h"
 #include "testutil.h"
 
 #define NOW 1700000000000LL
@@ -45,6 +46,11 @@ static const struct want_scope {
     {"settings", "annnnn", "annnnn"},      {"audit_log", "annnnn", "nnnnnn"},
     {"sessions", "annnnn", "nnnnnn"},      {"api_tokens", "annnnn", "nnnnnn"},
     {"quotas", "asonna", "asnnna"},
+    {"lead_sources", "aanann", "annann"},  {"routing_pools", "aaaann", "annnnn"},
+    {"routing_rules", "aaaann", "annnnn"}, {"pool_members", "aaaann", "annnnn"},
+    {"sla_policies", "aaaann", "annnnn"},  {"lead_assignments", "aanann", "nnnnnn"},
+    {"capture_keys", "annnnn", "nnnnnn"}, {"fit_rules", "aaaann", "annann"},
+    {"engagement_rules", "aaaann", "annann"},
 };
 
 static const struct want_scope *want_of(const char *entity)
@@ -177,6 +183,21 @@ static char *create_body(fixture *f, const char *e, int role, int cs)
         snprintf(b, 600, "{\"kind\":\"visit\",\"at\":\"2024-01-01T00:00:00Z\"}");
     else if (!strcmp(e, "settings"))
         snprintf(b, 600, "{\"key\":\"k%d\",\"value\":\"x\"}", n);
+    else if (!strcmp(e, "lead_sources"))
+        snprintf(b, 600, "{\"name\":\"Src%d\"}", n);
+    else if (!strcmp(e, "routing_pools"))
+        snprintf(b, 600, "{\"name\":\"Pool%d\"}", n);
+    else if (!strcmp(e, "routing_rules"))
+        snprintf(b, 600, "{\"name\":\"R%d\",\"field\":\"country\",\"value\":\"US\",\"pool_id\":1}", n);
+    else if (!strcmp(e, "pool_members"))
+        snprintf(b, 600, "{\"pool_id\":1,\"user_id\":1,\"weight\":%d}", n % 5 + 1);
+    else if (!strcmp(e, "fit_rules"))
+        snprintf(b, 600, "{\"field\":\"industry\",\"value\":\"I%d\",\"points\":5}", n);
+    else if (!strcmp(e, "engagement_rules"))
+        snprintf(b, 600, "{\"kind\":\"k%d\",\"points\":5}", n);
+    else if (!strcmp(e, "sla_policies"))
+        snprintf(b, 600, "{\"priority\":\"%s\",\"first_touch_minutes\":5}",
+                 n % 2 ? "low" : "normal");
     else
         fail_msg("no create body for %s", e);
     return b;
@@ -196,6 +217,10 @@ static const char *patch_body(const char *e)
         {"field_defs", "{\"label\":\"x\"}"},  {"campaigns", "{\"channel\":\"x\"}"},
         {"touches", "{\"channel\":\"x\"}"},   {"settings", "{\"value\":\"y\"}"},
         {"quotas", "{\"amount\":\"2000\"}"},
+        {"lead_sources", "{\"rate_per_minute\":60}"}, {"routing_pools", "{\"method\":\"lowest_count\"}"},
+        {"routing_rules", "{\"position\":5}"},        {"pool_members", "{\"weight\":3}"},
+        {"sla_policies", "{\"first_touch_minutes\":30}"}, {"fit_rules", "{\"points\":7}"},
+        {"engagement_rules", "{\"points\":7}"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(t[i].e, e))
@@ -259,6 +284,26 @@ static int setup(void **state)
     tu_create(f->t, "touches", "{\"kind\":\"visit\",\"at\":\"2024-01-01T00:00:00Z\"}");
     tu_create(f->t, "field_defs", "{\"entity\":\"deals\",\"name\":\"color\",\"type\":\"text\"}");
     f->campaign = tu_create(f->t, "campaigns", "{\"name\":\"Launch\"}");
+    tu_create(f->t, "lead_sources", "{\"name\":\"Web form\"}");
+    tu_create(f->t, "routing_pools", "{\"name\":\"Inbound\"}");
+    tu_create(f->t, "routing_rules", "{\"name\":\"All\",\"field\":\"country\",\"op\":\"any\",\"pool_id\":1}");
+    tu_create(f->t, "pool_members", "{\"pool_id\":1,\"user_id\":1}");
+    tu_create(f->t, "sla_policies", "{\"priority\":\"high\",\"first_touch_minutes\":5}");
+    tu_create(f->t, "fit_rules", "{\"field\":\"industry\",\"value\":\"Software\",\"points\":10}");
+    tu_create(f->t, "engagement_rules", "{\"kind\":\"form\",\"points\":10}");
+    { /* a capture: the first lead_assignments and capture_keys rows */
+        char key[80];
+        int64_t sid;
+        rv_err e2;
+        if (rv_lead_source_create(&f->t->ctx, "Matrix form", NULL, key, &sid, &e2))
+            fail_msg("source: %s", e2.message);
+        json_t *b = json_pack("{s:s}", "email", "first@lead.example.com");
+        rv_capture_req cr = {key, "k1", b};
+        rv_capture_result res;
+        if (rv_leads_capture(&f->t->ctx, &cr, &res, &e2))
+            fail_msg("capture: %s", e2.message);
+        json_decref(b);
+    }
     /* parents first: accounts and deals come before their children */
     for (size_t i = 0; i < NOWNED; i++)
         for (int r = 0; r < NROLES; r++)
@@ -382,6 +427,14 @@ static void matrix(void **state)
                 /* the fixed routes: the same answer for every signed-in role */
                 snprintf(what, sizeof what, "%s %s as %s", rt->method, rt->path, role_names[role]);
                 bool login = !strcmp(rt->path, "/login") && !strcmp(rt->method, "POST");
+                if (!strcmp(rt->path, "/api/v1/leads/capture")) {
+                    /* the source's key authenticates, whoever else is signed in */
+                    as_role(f, role, rt->method, rt->path, "{\"email\":\"x@y.com\"}", &r);
+                    expect(&r, 401, "lead capture needs the source's key in the X-Source-Key header", what);
+                    tu_http_resp_release(&r);
+                    checked++;
+                    continue;
+                }
                 bool known = login || !strcmp(rt->path, "/") || !strcmp(rt->path, "/healthz") ||
                              !strcmp(rt->path, "/login") || !strcmp(rt->path, "/logout") ||
                              !strcmp(rt->path, "/api/v1/openapi.json") ||
