@@ -111,5 +111,9 @@ int rv_cmd_tokens(rv_cli *c);
 int rv_cmd_audit(rv_cli *c);
 int rv_cmd_migrate(rv_cli *c);
 int rv_cmd_report(rv_cli *c);
+int rv_cmd_capture(rv_cli *c);
+int rv_cmd_sources(rv_cli *c);
+int rv_cmd_route(rv_cli *c);
+int rv_cmd_sla(rv_cli *c);
 
 #endif

@@ -58,7 +58,16 @@ static const rv_cli_cmd commands[] = {
      "[--markdown] | report warnings",
      "metrics (win_rate, won_revenue, pipeline_value, ...) sliced by dimensions, the records "
      "behind a number, early warnings; 'report list' shows every metric"},
-    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES] [--web DIR]",
+    {"capture", NULL, rv_cmd_capture, "revos capture --data JSON | --file LEADS.csv",
+     "capture leads through the whole pipeline (normalise, match, score, route, first-touch "
+     "task), one transaction per lead"},
+    {"sources", NULL, rv_cmd_sources, "revos sources create --name N [--rate PER_MINUTE]",
+     "create a lead source for POST /api/v1/leads/capture; its key is shown once"},
+    {"route", NULL, rv_cmd_route, "revos route explain LEAD_ID | route lead LEAD_ID",
+     "why a lead went to its owner (match, score and every routing decision), or route it again"},
+    {"sla", NULL, rv_cmd_sla, "revos sla check",
+     "find leads past their first-touch SLA and escalate them (notify or reassign)"},
+    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES] [--web DIR] [--sla-every SECONDS]",
      "serve the JSON API and the dashboard"},
 };
 
