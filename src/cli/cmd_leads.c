@@ -159,7 +159,7 @@ int rv_cmd_route(rv_cli *c)
 {
     const char *verb = take_verb(c);
     int rc;
-    int64_t id;
+    int64_t id = 0;
     rv_err err;
     if (!verb || (strcmp(verb, "explain") && strcmp(verb, "lead")))
         return rv_cli_usage(c, "route needs a verb: explain LEAD_ID or lead LEAD_ID");

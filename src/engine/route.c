@@ -179,7 +179,7 @@ static int better(const rv_route_rep *reps, int i, int j, rv_route_method m)
 {
     const rv_route_rep *a = &reps[i], *b = &reps[j];
     switch (m) {
-    case RV_RM_ROUND_ROBIN: return a->credit > b->credit ? -1 : a->credit < b->credit;
+    case RV_RM_ROUND_ROBIN: return cmp_ratio(a->credit + 1, a->weight, b->credit + 1, b->weight);
     case RV_RM_LOWEST_COUNT: return cmp_ratio(a->count_week, a->weight, b->count_week, b->weight);
     case RV_RM_LOAD_BALANCE: return cmp_ratio(a->open_leads, a->weight, b->open_leads, b->weight);
     case RV_RM_BEST_REP:
@@ -225,10 +225,16 @@ void rv_route_choose(rv_route_rep *reps, int n, rv_route_method method, int64_t 
                                   rv_route_unavailable(&reps[i], now, why, sizeof why));
         return;
     }
-    if (method == RV_RM_ROUND_ROBIN)
+    if (method == RV_RM_ROUND_ROBIN) { /* members without a count join at the lowest pass */
+        int lo = -1;
         for (int i = 0; i < n; i++)
-            if (!rv_route_unavailable(&reps[i], now, why, sizeof why))
-                reps[i].credit += reps[i].weight;
+            if (reps[i].credit >= 0 &&
+                (lo < 0 || cmp_ratio(reps[i].credit, reps[i].weight, reps[lo].credit, reps[lo].weight) < 0))
+                lo = i;
+        for (int i = 0; i < n; i++)
+            if (reps[i].credit < 0)
+                reps[i].credit = lo < 0 ? 0 : reps[lo].credit * reps[i].weight / reps[lo].weight;
+    }
     int best = -1;
     uint64_t best_rank = 0;
     int tied = 1;
@@ -255,9 +261,9 @@ void rv_route_choose(rv_route_rep *reps, int n, rv_route_method method, int64_t 
     switch (method) {
     case RV_RM_ROUND_ROBIN:
         o = (size_t)snprintf(d->reason, sizeof d->reason,
-                             "round robin by weight: %s (weight %d of %lld, credit %lld)", nm,
-                             r->weight, (long long)total, (long long)r->credit);
-        r->credit -= total;
+                             "round robin by weight: %s (weight %d of %lld, turn %lld)", nm,
+                             r->weight, (long long)total, (long long)r->credit + 1);
+        r->credit++;
         break;
     case RV_RM_LOWEST_COUNT:
         o = (size_t)snprintf(d->reason, sizeof d->reason,

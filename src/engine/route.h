@@ -25,13 +25,18 @@
  *   3. choice among the eligible:
  *        account owner  a lead matched to an account whose owner is an
  *                       eligible member goes to that owner (pool option);
- *        round_robin    smooth weighted round robin (the nginx upstream
- *                       algorithm): every eligible member's credit grows by
- *                       its weight, the largest credit wins and gives back
- *                       the sum of the weights.  Over any run of leads each
- *                       member's share differs from weight/sum by less
- *                       than one lead, and turns interleave (1,2,1,2,...)
- *                       rather than come in blocks;
+ *        round_robin    weighted turns by stride scheduling (Waldspurger
+ *                       and Weihl, 1995): each member has taken `turns`
+ *                       leads; the next goes to the eligible member with
+ *                       the smallest pass (turns + 1) / weight, compared
+ *                       exactly as (t_a + 1) * w_b < (t_b + 1) * w_a.
+ *                       Turns interleave (1,2,1,2,...) rather than come in
+ *                       blocks, each member's share stays within one lead
+ *                       of weight / sum, and a decision changes only the
+ *                       chosen member's count (one row written per lead).
+ *                       A member without a count (just added) starts at
+ *                       the pool's lowest pass, so it does not take every
+ *                       lead until it has caught up;
  *        lowest_count   fewest leads assigned this week, per unit of weight
  *                       (count / weight, compared exactly as
  *                       count_a * weight_b < count_b * weight_a);
@@ -74,7 +79,8 @@ typedef struct rv_route_rep {
     int64_t user_id;
     const char *name;     /* for reasons */
     int weight;           /* >= 1 */
-    int64_t credit;       /* round-robin state (pool_members.turns); updated by choose */
+    int64_t credit;       /* round-robin turns taken (pool_members.turns), -1 when
+                             unset; choose adds one to the chosen member's */
     bool active;
     const char *work_days; /* ISO digits; NULL or "": every day */
     int work_start_min, work_end_min, utc_offset_min;

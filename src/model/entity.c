@@ -25,7 +25,10 @@
 #define TS(n, fl, sfc, hsc, d) {.name = n, .type = RV_FT_TS, .flags = fl, .sf = sfc, .hs = hsc, .doc = d}
 #define BOOL(n, dv, sfc, hsc, d) {.name = n, .type = RV_FT_BOOL, .def = dv, .sf = sfc, .hs = hsc, .doc = d}
 #define ENUM(n, fl, vals, dv, sfc, hsc, d) {.name = n, .type = RV_FT_ENUM, .flags = fl, .values = vals, .def = dv, .sf = sfc, .hs = hsc, .doc = d}
+/* match keys: indexed where capture looks them up, plain where it only
+ * reads them (every index is paid on every insert) */
 #define V4KEY(n, d) {.name = n, .type = RV_FT_TEXT, .flags = RV_F_SYSTEM | RV_F_INDEX, .doc = d, .since = 4}
+#define V4KEYNI(n, d) {.name = n, .type = RV_FT_TEXT, .flags = RV_F_SYSTEM, .doc = d, .since = 4}
 #define EMAIL(n, fl, sfc, hsc, d) {.name = n, .type = RV_FT_EMAIL, .flags = fl, .sf = sfc, .hs = hsc, .doc = d}
 
 static const char *const roles[] = {"admin", "manager", "rep", "marketing", "cs", "finance", NULL};
@@ -95,7 +98,7 @@ static const rv_field accounts_f[] = {
     V4KEY("name_key", "company-name key without legal suffixes or spaces (lead matching)"),
     V4KEY("acronym_key", "acronym of the company name (lead matching)"),
     V4KEY("phone_key", "main phone in E.164 (lead matching)"),
-    V4KEY("postcode_key", "postcode key (lead matching)"),
+    V4KEYNI("postcode_key", "postcode key (lead matching)"),
 };
 
 static const rv_field contacts_f[] = {
@@ -156,10 +159,10 @@ static const rv_field leads_f[] = {
     CUSTOM,
     {.name = "postcode", .type = RV_FT_TEXT, .doc = "postal code", .since = 4},
     {.name = "priority", .type = RV_FT_ENUM, .values = lead_priority, .def = "normal", .doc = "high, normal or low: chooses the follow-up SLA", .since = 4},
-    {.name = "source_id", .type = RV_FT_INT, .flags = RV_F_SYSTEM | RV_F_INDEX, .doc = "id of the lead_sources row that captured it (a number: lead sources come after leads)", .since = 4},
+    {.name = "source_id", .type = RV_FT_INT, .flags = RV_F_SYSTEM, .doc = "id of the lead_sources row that captured it (a number: lead sources come after leads)", .since = 4},
     V4KEY("email_key", "email match key (capture matching)"),
-    V4KEY("domain_key", "company domain from website or (not free-mail) email"),
-    V4KEY("name_key", "company-name key without legal suffixes or spaces"),
+    V4KEYNI("domain_key", "company domain from website or (not free-mail) email"),
+    V4KEYNI("name_key", "company-name key without legal suffixes or spaces"),
     V4KEY("phone_key", "phone in E.164"),
     {.name = "duplicate_of_id", .type = RV_FT_REF, .ref = "leads", .flags = RV_F_SYSTEM, .doc = "earlier lead of the same person (linked, not re-created)", .since = 4},
     {.name = "matched_contact_id", .type = RV_FT_REF, .ref = "contacts", .flags = RV_F_SYSTEM, .doc = "existing contact of the same person", .since = 4},
@@ -168,7 +171,7 @@ static const rv_field leads_f[] = {
     {.name = "engagement_score", .type = RV_FT_INT, .flags = RV_F_SYSTEM, .doc = "engagement points: touches and activities with time decay", .since = 4},
     {.name = "score_reasons", .type = RV_FT_TEXT, .flags = RV_F_SYSTEM, .max_len = 4000, .doc = "JSON: the points of each scoring rule that applied", .since = 4},
     {.name = "route_reason", .type = RV_FT_TEXT, .flags = RV_F_SYSTEM, .max_len = 2000, .doc = "why the owner was chosen", .since = 4},
-    {.name = "sla_due_at", .type = RV_FT_TS, .flags = RV_F_SYSTEM | RV_F_INDEX, .doc = "first touch due by (SLA of the priority)", .since = 4},
+    {.name = "sla_due_at", .type = RV_FT_TS, .flags = RV_F_SYSTEM, .doc = "first touch due by (SLA of the priority)", .since = 4},
     {.name = "sla_breached_at", .type = RV_FT_TS, .flags = RV_F_SYSTEM, .doc = "when the SLA check found the first touch late", .since = 4},
 };
 
@@ -430,7 +433,7 @@ static const rv_field pool_members_f[] = {
     V4("utc_offset_min", RV_FT_INT, 0, "the rep's offset from UTC in minutes", .min = -900, .max = 900, .def = "0"),
     V4("away_from", RV_FT_TS, 0, "out of office from"),
     V4("away_until", RV_FT_TS, 0, "out of office until"),
-    V4("turns", RV_FT_INT, RV_F_SYSTEM, "round-robin credit (smooth weighted round robin state)"),
+    V4("turns", RV_FT_INT, RV_F_SYSTEM, "round-robin turns taken (stride scheduling state)"),
     V4("active", RV_FT_BOOL, 0, "false takes no leads", .def = "true"),
 };
 
@@ -441,7 +444,7 @@ static const rv_field lead_assignments_f[] = {
     V4("rule_id", RV_FT_REF, 0, "rule that chose the pool", .ref = "routing_rules"),
     V4("method", RV_FT_TEXT, 0, "how the owner was chosen"),
     V4("reason", RV_FT_TEXT, RV_F_REQUIRED, "the decision in words", .max_len = 2000),
-    V4("at", RV_FT_TS, RV_F_REQUIRED | RV_F_INDEX, "when"),
+    V4("at", RV_FT_TS, RV_F_REQUIRED, "when"),
 };
 
 static const rv_field sla_policies_f[] = {

@@ -18,8 +18,8 @@
 #include "model/money.h"
 #include "service/leads_internal.h"
 
-#define MAX_MEMBERS 256
-#define MAX_RULES 500
+#define MAX_MEMBERS 128
+#define MAX_RULES 200
 
 typedef struct rows_acc {
     rv_ctx *c;
@@ -171,7 +171,9 @@ static rv_status route_in_pool(rv_ctx *c, const rv_record *lead, const rv_record
         if (!r->name)
             r->name = rv__field_text(c, &u, "name");
         r->weight = int_or(&mem[i], "weight", 1);
-        r->credit = rv__field_int(&mem[i], "turns");
+        r->credit = mem[i].v[rv_field_index(mem[i].ent, "turns")].state == RV_V_SET
+                        ? rv__field_int(&mem[i], "turns")
+                        : -1;
         r->active = rv__field_int(&mem[i], "active") && rv__field_int(&u, "active");
         r->work_days = rv__field_text(c, &mem[i], "work_days");
         r->work_start_min = int_or(&mem[i], "work_start_min", 0);
@@ -201,15 +203,13 @@ static rv_status route_in_pool(rv_ctx *c, const rv_record *lead, const rv_record
     o->owner = reps[d.rep].user_id;
     o->pool = pool->id;
     o->method = d.by_account ? "account_owner" : rv_route_method_name(m);
-    if (m == RV_RM_ROUND_ROBIN && !d.by_account) /* the credits moved */
-        for (int i = 0; i < n; i++)
-            if (reps[i].credit != rv__field_int(&mem[i], "turns") ||
-                mem[i].v[rv_field_index(mem[i].ent, "turns")].state != RV_V_SET) {
-                mem[i].v[rv_field_index(mem[i].ent, "turns")] = rv__int_val(reps[i].credit);
-                mem[i].updated_at = now;
-                if ((st = rv_store_update(c->store, &mem[i], err)))
-                    return st;
-            }
+    if (m == RV_RM_ROUND_ROBIN && !d.by_account) { /* the chosen member took a turn */
+        rv_record *cm = &mem[d.rep];
+        cm->v[rv_field_index(cm->ent, "turns")] = rv__int_val(reps[d.rep].credit);
+        cm->updated_at = now;
+        if ((st = rv_store_update(c->store, cm, err)))
+            return st;
+    }
     return RV_OK;
 }
 

@@ -55,7 +55,7 @@ typedef struct list_stmt {
     bool busy;
 } list_stmt;
 
-#define LIST_CACHE 16
+#define LIST_CACHE 64
 
 typedef struct sq_store {
     struct rv_store base; /* first: the store.c view */

@@ -307,7 +307,7 @@ static void routing_weights_and_fallback(void **state)
                         "rule 'Everyone' (email any) chose pool 'Inbound'; no member can take it: "
                         "ana@example.com: outside working hours; ben@example.com: outside working "
                         "hours; fallback pool 'Queue'; round robin by weight: cy@example.com (weight 1 "
-                        "of 1, credit 1)");
+                        "of 1, turn 1)");
     rv_now_set(NOW);
     /* explain */
     rv_buf out;
