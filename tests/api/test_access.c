@@ -203,11 +203,10 @@ static const char *patch_body(const char *e)
 static int64_t make(fixture *f, const char *e, int role, int cs)
 {
     char *b = create_body(f, e, role, cs);
-    rv_ctx c = f->t->ctx;
-    c.who = NULL;
-    tu_env tmp = *f->t;
-    tmp.ctx = c;
-    int64_t id = tu_create(&tmp, e, b);
+    const rv_principal *who = f->t->ctx.who;
+    f->t->ctx.who = NULL; /* not a copy of the env: its arena must stay one */
+    int64_t id = tu_create(f->t, e, b);
+    f->t->ctx.who = who;
     free(b);
     return id;
 }
@@ -721,6 +720,104 @@ static void audit_rows(void **state)
     tu_http_resp_release(&r);
 }
 
+/* --- the principal cache: what changes access takes effect at once ------------ */
+
+static void get_deal(fixture *f, const char *hdr, int64_t deal, int status, const char *msg,
+                     const char *what)
+{
+    char path[80];
+    tu_http_resp r;
+    snprintf(path, sizeof path, "/api/v1/deals/%lld", (long long)deal);
+    req(f, "GET", path, hdr, NULL, NULL, &r);
+    expect(&r, status, msg, what);
+    tu_http_resp_release(&r);
+}
+
+static void principal_cache(void **state)
+{
+    fixture *f = *state;
+    rv_err err;
+    char h[200], h2[200], body[200], msg[200], sql[200];
+    int di = owned_index("deals");
+    /* a manager reads a subordinate's deal, the second time from the cache */
+    int64_t subs = f->rec[di][1][SUB];
+    snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", f->token[1]);
+    get_deal(f, h, subs, 200, NULL, "manager, subordinate's deal");
+    get_deal(f, h, subs, 200, NULL, "manager, again");
+    /* another connection moves the subordinate to someone else */
+    snprintf(body, sizeof body, "{\"manager_id\":%lld}", (long long)f->other);
+    assert_int_equal(tu_try_update(f->t, "users", f->sub[1], body, &err), RV_OK);
+    snprintf(msg, sizeof msg, "user manager@example.com may not read deal %lld", (long long)subs);
+    get_deal(f, h, subs, 403, msg, "after the subordinate moved");
+
+    /* teams and settings: a rep sees a teammate's deal once rep_read_team is on */
+    int64_t mate = f->rec[di][2][OTHER];
+    snprintf(h, sizeof h, "Authorization: Bearer %s\r\n", f->token[2]);
+    snprintf(msg, sizeof msg, "user rep@example.com may not read deal %lld", (long long)mate);
+    get_deal(f, h, mate, 403, msg, "rep, other's deal");
+    assert_int_equal(tu_try_update(f->t, "users", f->user[2], "{\"team_id\":1}", &err), RV_OK);
+    assert_int_equal(tu_try_update(f->t, "users", f->other, "{\"team_id\":1}", &err), RV_OK);
+    get_deal(f, h, mate, 403, msg, "same team, setting off");
+    assert_int_equal(tu_try_update(f->t, "settings", 1, "{\"value\":\"true\"}", &err), RV_OK);
+    get_deal(f, h, mate, 200, NULL, "same team, setting on");
+
+    /* the last-used stamp is still written, once a minute */
+    char tok[RV_TOKEN_TEXT];
+    int64_t id;
+    assert_int_equal(rv_tokens_create(&f->t->ctx, "rep@example.com", "cache", "read", tok, &id, &err),
+                     RV_OK);
+    snprintf(h2, sizeof h2, "Authorization: Bearer %s\r\n", tok);
+    snprintf(sql, sizeof sql, "SELECT last_used_at FROM api_tokens WHERE id = %lld", (long long)id);
+    get_deal(f, h2, mate, 200, NULL, "new token");
+    assert_int_equal(tu_sql_int(f->t, sql), NOW);
+    rv_now_set(NOW + 30000);
+    get_deal(f, h2, mate, 200, NULL, "half a minute later");
+    assert_int_equal(tu_sql_int(f->t, sql), NOW);
+    rv_now_set(NOW + 61000);
+    get_deal(f, h2, mate, 200, NULL, "a minute later");
+    assert_int_equal(tu_sql_int(f->t, sql), NOW + 61000);
+    rv_now_set(NOW);
+
+    /* revoked by another process (the CLI), or else another connection */
+    const char *bin = tu_revos_bin();
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' tokens revoke %lld >/dev/null 2>&1", bin ? bin : "",
+             f->t->path, (long long)id);
+    if (!bin || system(cmd) != 0)
+        assert_int_equal(rv_tokens_revoke(&f->t->ctx, id, &err), RV_OK);
+    assert_int_equal(tu_sql_int(f->t, "SELECT count(*) FROM api_tokens WHERE name = 'cache' AND "
+                                      "revoked_at IS NOT NULL"),
+                     1);
+    get_deal(f, h2, mate, 401, "the API token is not valid (unknown or revoked)", "revoked");
+
+    /* a session ends at its expiry, cached or not */
+    tu_http_resp r;
+    char sess[200], hc[300];
+    assert_int_equal(rv_users_passwd(&f->t->ctx, "finance@example.com", "finance pass", &err),
+                     RV_OK);
+    req(f, "POST", "/login", NULL, NULL,
+        "{\"email\":\"finance@example.com\",\"password\":\"finance pass\"}", &r);
+    expect(&r, 200, NULL, "finance signs in");
+    assert_non_null(cookie_of(&r, "rv_session", sess, sizeof sess));
+    tu_http_resp_release(&r);
+    snprintf(hc, sizeof hc, "Cookie: rv_session=%s\r\n", sess);
+    get_deal(f, hc, mate, 200, NULL, "session");
+    get_deal(f, hc, mate, 200, NULL, "session, again");
+    rv_now_set(NOW + RV_SESSION_TTL_MS);
+    get_deal(f, hc, mate, 401, "the session has expired; sign in again", "session expired");
+    rv_now_set(NOW);
+
+    /* disabled through the API on the same connection (the same worker):
+     * the worker's own write empties its cache */
+    get_deal(f, h, mate, 200, NULL, "rep before being disabled");
+    snprintf(h2, sizeof h2, "Authorization: Bearer %s\r\n", f->token[0]);
+    snprintf(body, sizeof body, "/api/v1/users/%lld", (long long)f->user[2]);
+    req(f, "PATCH", body, h2, NULL, "{\"active\":false}", &r);
+    expect(&r, 200, NULL, "admin disables the rep");
+    tu_http_resp_release(&r);
+    get_deal(f, h, mate, 401, "user rep@example.com is disabled", "disabled");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -731,6 +828,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(token_scopes, setup, teardown),
         cmocka_unit_test_setup_teardown(secrets_never_leave, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(principal_cache, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

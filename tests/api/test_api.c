@@ -1095,31 +1095,10 @@ static void openapi_document(void **state)
 
 /* --- `revos serve` ------------------------------------------------------------ */
 
-static const char *revos_bin(void)
-{
-    static char path[1024];
-    const char *env = getenv("REVOS_BIN");
-    if (env && env[0])
-        return env;
-    /* BUILD/tests/api/test_api -> BUILD/revos */
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 16);
-    if (n <= 0)
-        return NULL;
-    path[n] = '\0';
-    for (int i = 0; i < 3; i++) {
-        char *slash = strrchr(path, '/');
-        if (!slash)
-            return NULL;
-        *slash = '\0';
-    }
-    strcat(path, "/revos");
-    return path;
-}
-
 static void serve_command(void **state)
 {
     (void)state;
-    const char *bin = revos_bin();
+    const char *bin = tu_revos_bin();
     if (!bin || access(bin, X_OK) != 0) {
         print_message("SKIP: no revos binary at '%s'\n", bin ? bin : "?");
         skip();

@@ -430,3 +430,24 @@ const char *tu_dataset_file(const char *rel)
     }
     return path;
 }
+
+const char *tu_revos_bin(void)
+{
+    static char path[1024];
+    const char *env = getenv("REVOS_BIN");
+    if (env && env[0])
+        return env;
+    /* BUILD/tests/api/test_api -> BUILD/revos */
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 16);
+    if (n <= 0)
+        return NULL;
+    path[n] = '\0';
+    for (int i = 0; i < 3; i++) {
+        char *slash = strrchr(path, '/');
+        if (!slash)
+            return NULL;
+        *slash = '\0';
+    }
+    strcat(path, "/revos");
+    return access(path, X_OK) == 0 ? path : NULL;
+}

@@ -71,6 +71,10 @@ char *tu_dump_db(tu_env *t);
 /* 1 if the fixture's database has a table of that name, else 0. */
 int64_t tu_table_exists(tu_env *t, const char *table);
 
+/* The revos binary of this build ($REVOS_BIN, or BUILD/revos beside
+ * BUILD/tests/...), or NULL when there is none. */
+const char *tu_revos_bin(void);
+
 /* true when the suites run on PostgreSQL (REVOS_TEST_PG_URL is set). */
 bool tu_pg(void);
 /* On PostgreSQL, print "SKIP: <why>" and skip the test; no-op on SQLite. */
