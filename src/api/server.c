@@ -65,6 +65,7 @@ struct rv_api_server {
     char *db_path, *bind, *currency;
     int port, threads;
     size_t max_body;
+    bool secure_cookies;
     unsigned gen;
     pthread_mutex_t lock; /* guards workers */
     struct worker **workers;
@@ -472,6 +473,7 @@ static void dispatch(conn_req *cr)
             rv_ctx_init(&rq->ctx, w->store, &rq->arena);
             rq->ctx.currency = srv->currency;
             rq->ctx.auth_cache = w->auth;
+            rq->secure_cookies = srv->secure_cookies;
             if (read_only && !(st = rv_svc_read_begin(&rq->ctx, &err)))
                 in_read = true;
         }
@@ -702,6 +704,7 @@ rv_status rv_api_start(const rv_api_opts *o, rv_api_server **out, rv_err *err)
     srv->port = o->port;
     srv->threads = o->threads ? o->threads : RV_API_DEFAULT_THREADS;
     srv->max_body = o->max_body ? o->max_body : RV_API_DEFAULT_MAX_BODY;
+    srv->secure_cookies = o->secure_cookies;
     srv->gen = atomic_fetch_add(&next_gen, 1);
     pthread_mutex_init(&srv->lock, NULL);
     rv_api_routes(NULL); /* build the table before the threads race for it */

@@ -52,14 +52,16 @@ static const rv_cli_cmd commands[] = {
     {"audit", NULL, rv_cmd_audit,
      "revos audit [--filter F]... [--sort [-]FIELD] [--limit N] [--cursor C] [--fields A,B]",
      "the audit log: every write and every refused access"},
-    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES]",
+    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES] "
+     "[--secure-cookies]",
      "serve the JSON API and the dashboard"},
 };
 
 /* Options that take no value. */
 static const char *const flags[] = {"json", "csv", "help", "version", "desc", "quiet", "yes",
                                     "progress", "no-progress", "pretty", "dry-run",
-                                    "ignore-unknown", "history-supplied", "password-stdin", NULL};
+                                    "ignore-unknown", "history-supplied", "password-stdin",
+                                    "secure-cookies", NULL};
 
 static bool is_flag(const char *name)
 {

@@ -222,6 +222,23 @@ static int64_t user(fixture *f, const char *email, const char *role, int64_t man
     return tu_create(f->t, "users", b);
 }
 
+/* (Re)start the server on the fixture's database: 2 threads, any port. */
+static void serve(fixture *f, bool secure_cookies)
+{
+    tu_http_close(&f->conn);
+    rv_api_stop(f->srv);
+    rv_api_opts o;
+    rv_api_opts_init(&o);
+    o.db_path = f->t->path;
+    o.port = 0;
+    o.threads = 2;
+    o.secure_cookies = secure_cookies;
+    rv_err err;
+    if (rv_api_start(&o, &f->srv, &err))
+        fail_msg("rv_api_start: %s", err.message);
+    f->port = rv_api_port(f->srv);
+}
+
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
@@ -265,15 +282,8 @@ static int setup(void **state)
     rv_users_passwd(&f->t->ctx, "admin@example.com", "admin-password", &err);
     if (rv_auth_login(&f->t->ctx, "admin@example.com", "admin-password", tok, csrf, &err))
         fail_msg("login: %s", err.message);
-    rv_api_opts o;
-    rv_api_opts_init(&o);
-    o.db_path = f->t->path;
-    o.port = 0;
-    o.threads = 2;
-    if (rv_api_start(&o, &f->srv, &err))
-        fail_msg("rv_api_start: %s", err.message);
-    f->port = rv_api_port(f->srv);
     f->conn.fd = -1;
+    serve(f, false);
     *state = f;
     return 0;
 }
@@ -532,7 +542,8 @@ static void sessions_and_csrf(void **state)
     assert_int_equal(r.status, 303);
     assert_non_null(cookie_of(&r, "rv_session", sess, sizeof sess));
     assert_non_null(cookie_of(&r, "rv_csrf", csrf, sizeof csrf));
-    assert_non_null(strstr(r.headers, "HttpOnly; SameSite=Strict"));
+    assert_non_null(strstr(r.headers, "HttpOnly; SameSite=Strict; Max-Age=43200"));
+    assert_null(strstr(r.headers, "Secure")); /* plain HTTP unless told otherwise */
     tu_http_resp_release(&r);
     /* only the token's hash is stored */
     char sql[400];
@@ -818,6 +829,35 @@ static void principal_cache(void **state)
     get_deal(f, h, mate, 401, "user rep@example.com is disabled", "disabled");
 }
 
+/* Behind HTTPS (opts.secure_cookies) both cookies are Secure, when set
+ * and when cleared. */
+static void secure_cookies(void **state)
+{
+    fixture *f = *state;
+    serve(f, true);
+    tu_http_resp r;
+    char sess[200], csrf[200], h[600];
+    req(f, "POST", "/login", NULL, NULL,
+        "{\"email\":\"admin@example.com\",\"password\":\"admin-password\"}", &r);
+    expect(&r, 200, NULL, "login");
+    assert_non_null(cookie_of(&r, "rv_session", sess, sizeof sess));
+    assert_non_null(cookie_of(&r, "rv_csrf", csrf, sizeof csrf));
+    assert_non_null(strstr(r.headers, "Set-Cookie: rv_session="));
+    assert_non_null(strstr(r.headers, "; Path=/; HttpOnly; SameSite=Strict; Secure; Max-Age=43200"));
+    assert_non_null(strstr(r.headers, "; Path=/; SameSite=Strict; Secure; Max-Age=43200"));
+    tu_http_resp_release(&r);
+    snprintf(h, sizeof h, "Cookie: rv_session=%s\r\nX-CSRF-Token: %s\r\n", sess, csrf);
+    req(f, "POST", "/logout", h, NULL, NULL, &r);
+    expect(&r, 204, NULL, "logout");
+    assert_non_null(
+        strstr(r.headers, "Set-Cookie: rv_session=; Path=/; HttpOnly; SameSite=Strict; Secure; "
+                          "Max-Age=0"));
+    assert_non_null(strstr(r.headers, "Set-Cookie: rv_csrf=; Path=/; SameSite=Strict; Secure; "
+                                      "Max-Age=0"));
+    tu_http_resp_release(&r);
+}
+
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -829,6 +869,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(secrets_never_leave, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(principal_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(secure_cookies, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
