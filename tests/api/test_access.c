@@ -29,7 +29,8 @@
 static const char *const role_names[] = {"admin", "manager", "rep", "marketing", "cs", "finance"};
 #define NROLES 6
 
-/* read/write scope per role: a=all n=none o=own t=team s=subtree c=account */
+/* read/write scope per role: a=all n=none o=own t=team s=subtree c=account
+ * p=parent (the record the row names by entity and record_id) */
 static const struct want_scope {
     const char *entity, *read, *write;
 } want_scope[] = {
@@ -41,7 +42,7 @@ static const struct want_scope {
     {"deal_products", "astaaa", "asonnn"}, {"activities", "astncn", "asoncn"},
     {"touches", "annann", "annann"},       {"subscriptions", "astnaa", "asonan"},
     {"field_defs", "aaaaaa", "annnnn"},    {"stage_history", "astaaa", "annnnn"},
-    {"field_history", "annnnn", "nnnnnn"}, {"events", "annnnn", "nnnnnn"},
+    {"field_history", "appppp", "nnnnnn"}, {"events", "appppp", "nnnnnn"},
     {"settings", "annnnn", "annnnn"},      {"audit_log", "annnnn", "nnnnnn"},
     {"sessions", "annnnn", "nnnnnn"},      {"api_tokens", "annnnn", "nnnnnn"},
 };
@@ -64,6 +65,7 @@ static const char *scope_word(char c)
     case 't': return "team";
     case 's': return "subtree";
     case 'c': return "account";
+    case 'p': return "parent";
     }
     return "?";
 }
@@ -110,6 +112,8 @@ typedef struct fixture {
     int64_t product, campaign;
     /* rec[owned entity][role][case]: a record of that owner */
     int64_t rec[NOWNED][NROLES][NCASES];
+    /* hist[field_history, events][role][case]: a row naming rec's deal */
+    int64_t hist[2][NROLES][NCASES];
     int seq;
 } fixture;
 
@@ -277,6 +281,22 @@ static int setup(void **state)
                 f->rec[i][r][cs] = make(f, owned[i].entity, r, cs);
     /* rows for the read-only entities: a field change, a session */
     tu_try_update(f->t, "deals", f->rec[owned_index("deals")][0][0], "{\"amount\":\"5\"}", NULL);
+    /* a field change and an event of every deal of the fixture */
+    for (int r = 0; r < NROLES; r++)
+        for (int cs = 0; cs < NCASES; cs++) {
+            int64_t deal = f->rec[owned_index("deals")][r][cs];
+            char sql[200];
+            assert_int_equal(tu_try_update(f->t, "deals", deal, "{\"amount\":\"7\"}", NULL), RV_OK);
+            snprintf(sql, sizeof sql,
+                     "SELECT max(id) FROM field_history WHERE entity = 'deals' AND record_id = %lld",
+                     (long long)deal);
+            f->hist[0][r][cs] = tu_sql_int(f->t, sql);
+            snprintf(sql, sizeof sql,
+                     "SELECT max(id) FROM events WHERE entity = 'deals' AND record_id = %lld",
+                     (long long)deal);
+            f->hist[1][r][cs] = tu_sql_int(f->t, sql);
+            assert_true(f->hist[0][r][cs] > 0 && f->hist[1][r][cs] > 0);
+        }
     char tok[RV_TOKEN_TEXT], csrf[RV_TOKEN_TEXT];
     rv_err err;
     rv_users_passwd(&f->t->ctx, "admin@example.com", "admin-password", &err);
@@ -403,12 +423,15 @@ static void matrix(void **state)
             const struct want_scope *w = want_of(e->name);
             char rs = w->read[role], ws = w->write[role];
             int oi = owned_index(e->name);
-            int ncases = oi >= 0 ? NCASES : 1;
+            /* rows that follow their parent: here always a deal */
+            int hi = !strcmp(e->name, "field_history") ? 0 : !strcmp(e->name, "events") ? 1 : -1;
+            int ncases = oi >= 0 || hi >= 0 ? NCASES : 1;
             for (int cs = 0; cs < ncases; cs++) {
                 snprintf(what, sizeof what, "%s %s as %s, %s record", rt->method, rt->path,
-                         role_names[role], oi >= 0 ? case_names[cs] : "a");
-                int64_t id = oi >= 0 ? f->rec[oi][role][cs] : 1;
-                bool visible = rs != 'n' && sees(rs, cs);
+                         role_names[role], oi >= 0 || hi >= 0 ? case_names[cs] : "a");
+                int64_t id = oi >= 0 ? f->rec[oi][role][cs] : hi >= 0 ? f->hist[hi][role][cs] : 1;
+                char vs = rs == 'p' ? want_of("deals")->read[role] : rs;
+                bool visible = rs != 'n' && sees(vs, cs);
                 bool writable = ws != 'n' && sees(ws, cs);
                 const char *m = rt->method;
                 int want = rt->status;
@@ -713,7 +736,7 @@ static void audit_rows(void **state)
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM audit_log WHERE action = 'update' AND entity = 'deals' AND "
              "record_id = %lld AND actor_id = %lld AND actor = 'manager@example.com' AND changes = "
-             "'{\"amount\":[null,\"12.50\"],\"next_step\":[null,\"call them\"]}'",
+             "'{\"amount\":[\"7.00\",\"12.50\"],\"next_step\":[null,\"call them\"]}'",
              (long long)deal, (long long)f->user[1]);
     assert_int_equal(tu_sql_int(f->t, sql), 1);
     /* the audit row is in the write's transaction: a refused write leaves none */
@@ -858,6 +881,93 @@ static void secure_cookies(void **state)
 }
 
 
+/* --- history and events follow the record they name --------------------------- */
+
+/* Rows of a list as role (all pages of up to 1000). */
+static size_t list_rows(fixture *f, int role, const char *path)
+{
+    tu_http_resp r;
+    as_role(f, role, "GET", path, NULL, &r);
+    expect(&r, 200, NULL, path);
+    json_t *j = json_loads(r.body, 0, NULL);
+    size_t n = json_array_size(json_object_get(j, "data"));
+    json_decref(j);
+    tu_http_resp_release(&r);
+    return n;
+}
+
+static void history_follows_parent(void **state)
+{
+    fixture *f = *state;
+    rv_err err;
+    char sql[400], path[100], msg[200];
+    /* marketing may not read accounts: a change of an account's owner is
+     * hidden from them, in lists and by id */
+    int64_t acct = f->rec[owned_index("accounts")][3][OWN];
+    snprintf(sql, sizeof sql, "{\"owner_id\":%lld}", (long long)f->other);
+    assert_int_equal(tu_try_update(f->t, "accounts", acct, sql, &err), RV_OK);
+    snprintf(sql, sizeof sql,
+             "SELECT max(id) FROM field_history WHERE entity = 'accounts' AND record_id = %lld",
+             (long long)acct);
+    int64_t change = tu_sql_int(f->t, sql);
+    assert_true(change > 0);
+    assert_int_equal(list_rows(f, 3, "/api/v1/field_history?entity=accounts&limit=1000"), 0);
+    tu_http_resp r;
+    snprintf(path, sizeof path, "/api/v1/field_history/%lld", (long long)change);
+    as_role(f, 3, "GET", path, NULL, &r);
+    snprintf(msg, sizeof msg, "user marketing@example.com may not read field_change %lld",
+             (long long)change);
+    expect(&r, 403, msg, "marketing, an account's change");
+    tu_http_resp_release(&r);
+    /* ... while the account's owners and their managers see it */
+    as_role(f, 0, "GET", path, NULL, &r);
+    expect(&r, 200, NULL, "admin, an account's change");
+    tu_http_resp_release(&r);
+    /* marketing reads every deal, so every deal's history */
+    assert_int_equal(list_rows(f, 3, "/api/v1/field_history?entity=deals&limit=1000"),
+                     tu_sql_int(f->t, "SELECT count(*) FROM field_history WHERE entity = 'deals'"));
+    /* a rep: the events of their own deals, and of every user (users are
+     * readable by all); counted by plain SQL */
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM events WHERE entity = 'deals' AND record_id IN "
+             "(SELECT id FROM deals WHERE owner_id = %lld)",
+             (long long)f->user[2]);
+    int64_t own = tu_sql_int(f->t, sql);
+    assert_true(own >= 2); /* created, and changed */
+    assert_int_equal(list_rows(f, 2, "/api/v1/events?entity=deals&limit=1000"), own);
+    int64_t users = tu_sql_int(f->t, "SELECT count(*) FROM events WHERE entity = 'users'");
+    assert_true(users > 0);
+    assert_int_equal(list_rows(f, 2, "/api/v1/events?entity=users&limit=1000"), users);
+    /* pages of one row add up to the same (the restriction is in the query) */
+    size_t seen = 0;
+    char cursor[300] = "";
+    for (int guard = 0; guard < 100; guard++) {
+        snprintf(path, sizeof path, "/api/v1/events?entity=deals&limit=1%s%s",
+                 cursor[0] ? "&cursor=" : "", cursor);
+        as_role(f, 2, "GET", path, NULL, &r);
+        expect(&r, 200, NULL, path);
+        json_t *j = json_loads(r.body, 0, NULL);
+        seen += json_array_size(json_object_get(j, "data"));
+        const char *next = json_string_value(json_object_get(j, "next_cursor"));
+        snprintf(cursor, sizeof cursor, "%s", next ? next : "");
+        json_decref(j);
+        tu_http_resp_release(&r);
+        if (!cursor[0])
+            break;
+    }
+    assert_int_equal(seen, own);
+    /* the CLI's view of a user (--as) is the same service call */
+    rv_principal p;
+    rv_ctx c = f->t->ctx;
+    assert_int_equal(rv_principal_load_email(&c, "rep@example.com", &p, &err), RV_OK);
+    c.who = &p;
+    rv_list_req lr = {.ent = rv_entity_find("events"), .filters = {"entity=deals"}, .nfilters = 1};
+    int64_t n = 0;
+    assert_int_equal(rv_svc_count(&c, &lr, &n, &err), RV_OK);
+    assert_int_equal(n, own);
+}
+
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -870,6 +980,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(audit_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(principal_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(secure_cookies, setup, teardown),
+        cmocka_unit_test_setup_teardown(history_follows_parent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
