@@ -43,6 +43,7 @@ struct rv_api_req {
     bool form;           /* the body was a form, not JSON */
     const char *session; /* the rv_session cookie's value, or NULL */
     const char *set_cookie[2]; /* Set-Cookie headers of the response */
+    bool secure_cookies;       /* add Secure to them (served behind HTTPS) */
     /* output */
     int status;
     rv_buf out;
