@@ -109,6 +109,8 @@ enum {
     RV_ROUTE_PUBLIC = 1u << 1,     /* answered without a session or token */
     RV_ROUTE_FORM = 1u << 2,       /* body may also be application/x-www-form-urlencoded */
     RV_ROUTE_PAGE = 1u << 3,       /* a page for people: unauthenticated -> 303 to /login */
+    RV_ROUTE_CACHED = 1u << 8,     /* a GET whose 200 answer a worker keeps until the data
+                                    * changes (page_cache.c); answers carry X-Cache */
 };
 
 /* A request as handlers see it (api_internal.h). */

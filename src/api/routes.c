@@ -344,7 +344,7 @@ static const struct entity_route {
     unsigned flags, skip;
 } entity_routes[] = {
     {"GET", "", "list", h_list, true, "List ", " (filters, sort, cursor pages)", RV_SHAPE_NONE,
-     RV_SHAPE_LIST, 200, e_list, RV_ROUTE_LIST_QUERY, 0},
+     RV_SHAPE_LIST, 200, e_list, RV_ROUTE_LIST_QUERY | RV_ROUTE_CACHED, 0},
     {"POST", "", "create", h_create, false, "Create a ", "", RV_SHAPE_RECORD, RV_SHAPE_RECORD, 201,
      e_create, 0, RV_ENT_READONLY},
     {"GET", "/{id}", "get", h_get, false, "Get a ", " by id", RV_SHAPE_NONE, RV_SHAPE_RECORD, 200,

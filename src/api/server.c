@@ -26,13 +26,14 @@
  *              queue the response.
  *   completed  MHD_OPTION_NOTIFY_COMPLETED frees the request and its arena.
  *
- * Workers: one rv_store (SQLite connection) and one principal cache
- * (service/auth.h) per worker thread, made on the thread's first request
- * and recorded in the server's list so that rv_api_stop() closes them
- * after MHD has joined its threads.  The cache notices commits of other
- * connections by itself; after a request that may have written through
- * this thread's own connection (anything but GET and HEAD) the dispatcher
- * empties it.  A thread
+ * Workers: one rv_store (SQLite connection), one principal cache
+ * (service/auth.h) and one cache of list pages (page_cache.c) per worker
+ * thread, made on the thread's first request and recorded in the server's
+ * list so that rv_api_stop() closes them after MHD has joined its threads.
+ * Both caches notice commits of other connections by themselves (the data
+ * version, read inside the request's read transaction); after a request
+ * that may have written through this thread's own connection (anything
+ * but GET and HEAD) the dispatcher empties both.  A thread
  * finds its store through a __thread slot tagged with the server's
  * generation number, so a second server in the same process (tests) never
  * picks up a connection of the first.
@@ -78,6 +79,8 @@ struct rv_api_server {
 typedef struct worker {
     rv_store *store;
     rv_auth_cache *auth;
+    rv__page_cache *pages; /* list pages answered (page_cache.c) */
+    rv_buf key;            /* the page key of the request at hand */
 } worker;
 
 static atomic_uint next_gen = 1;
@@ -226,6 +229,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, conn_req *cr)
         if (rq->set_cookie[i])
             MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rq->set_cookie[i]);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (rq->x_cache && rq->status == 200)
+        MHD_add_response_header(resp, "X-Cache", rq->x_cache);
     enum MHD_Result r = MHD_queue_response(conn, (unsigned)rq->status, resp);
     MHD_destroy_response(resp);
     cr->answered = true;
@@ -343,6 +348,7 @@ static worker *thread_worker(rv_api_server *srv, rv_err *err)
     worker *w = rv_xcalloc(1, sizeof *w);
     w->store = s;
     w->auth = rv_auth_cache_new();
+    w->pages = rv__page_cache_new();
     pthread_mutex_lock(&srv->lock);
     if (srv->nworkers == srv->cap) {
         srv->cap = srv->cap ? srv->cap * 2 : 8;
@@ -438,6 +444,27 @@ static rv_status check_csrf(rv_api_req *rq, rv_err *err)
     return RV_OK;
 }
 
+/* Call the route's handler, or for a cached route inside a read
+ * transaction answer the page kept at this snapshot's data version. */
+static rv_status answer(worker *w, rv_api_req *rq, bool in_read, rv_err *err)
+{
+    if (!(rq->route->flags & RV_ROUTE_CACHED) || !in_read || strcmp(rq->method, "GET") != 0)
+        return rq->route->fn(rq, err);
+    int64_t version = rv_store_data_version(w->store);
+    rv_buf_reset(&w->key);
+    rv__page_key(rq, &w->key);
+    if (rv__page_cache_get(w->pages, version, w->key.data, w->key.len, &rq->out)) {
+        rq->x_cache = "hit";
+        return RV_OK;
+    }
+    rq->x_cache = "miss";
+    rv_status st = rq->route->fn(rq, err);
+    if (!st && rq->status == 200)
+        rv__page_cache_put(w->pages, version, w->key.data, w->key.len, rq->out.data,
+                           rq->out.len);
+    return st;
+}
+
 static void dispatch(conn_req *cr)
 {
     rv_api_req *rq = &cr->rq;
@@ -486,13 +513,19 @@ static void dispatch(conn_req *cr)
             st = check_csrf(rq, &err);
         if (!st) {
             rq->status = rq->route->status;
-            st = rq->route->fn(rq, &err);
+            st = answer(w, rq, in_read, &err);
         }
+        /* a last-used stamp due is written by rv_svc_read_end */
+        bool stamps = rq->ctx.who && rq->who.touch_entity;
         if (in_read)
             rv_svc_read_end(&rq->ctx);
         /* this connection's own commits do not move its data version */
-        if (w && !read_only)
+        if (w && stamps)
+            rv__page_cache_clear(w->pages); /* a listed token or session changed */
+        if (w && !read_only) {
             rv_auth_cache_clear(w->auth);
+            rv__page_cache_clear(w->pages);
+        }
         if (st == RV_EUNAUTH && (rq->route->flags & RV_ROUTE_PAGE)) {
             /* a person at a browser: to the login page */
             rv_buf_reset(&rq->out);
@@ -761,6 +794,8 @@ void rv_api_stop(rv_api_server *s)
     for (int i = 0; i < s->nworkers; i++) {
         rv_store_close(s->workers[i]->store);
         rv_auth_cache_free(s->workers[i]->auth);
+        rv__page_cache_free(s->workers[i]->pages);
+        rv_buf_release(&s->workers[i]->key);
         free(s->workers[i]);
     }
     free(s->workers);

@@ -792,6 +792,78 @@ static void get_deal(fixture *f, const char *hdr, int64_t deal, int status, cons
     tu_http_resp_release(&r);
 }
 
+/* GET path with header hdr: 200, X-Cache is want_cache, and whether deal
+ * id is among the listed records; the body goes to body (malloc'd). */
+static bool list_has(fixture *f, const char *hdr, const char *path, int64_t id,
+                     const char *want_cache, char **body, const char *what)
+{
+    tu_http_resp r;
+    char v[16];
+    req(f, "GET", path, hdr, NULL, NULL, &r);
+    expect(&r, 200, NULL, what);
+    const char *got = tu_http_header(&r, "X-Cache", v, sizeof v);
+    if (!got || strcmp(got, want_cache) != 0)
+        fail_msg("%s: X-Cache %s, want %s", what, got ? got : "(none)", want_cache);
+    json_t *j = json_loads(r.body, 0, NULL);
+    assert_non_null(j);
+    bool found = false;
+    json_t *data = json_object_get(j, "data"), *row;
+    size_t i;
+    json_array_foreach(data, i, row) found |= json_integer_value(json_object_get(row, "id")) == id;
+    json_decref(j);
+    if (body) {
+        *body = malloc(r.body_len + 1);
+        memcpy(*body, r.body, r.body_len + 1);
+    }
+    tu_http_resp_release(&r);
+    return found;
+}
+
+/* A list page is answered again from the worker's cache only for the same
+ * user and while nothing has been written, by any connection. */
+static void list_page_cache(void **state)
+{
+    fixture *f = *state;
+    rv_err err;
+    char hm[200], hr[200], body[200];
+    const char *path = "/api/v1/deals?sort=id&limit=1000";
+    int di = owned_index("deals");
+    int64_t subs = f->rec[di][1][SUB], own = f->rec[di][1][OWN];
+    snprintf(hm, sizeof hm, "Authorization: Bearer %s\r\n", f->token[1]);
+    snprintf(hr, sizeof hr, "Authorization: Bearer %s\r\n", f->token[2]);
+    /* one keep-alive connection: one worker, one cache; each token's first
+     * use stamps its last use (a write) before the pages are compared */
+    get_deal(f, hm, subs, 200, NULL, "manager signs in");
+    get_deal(f, hr, f->rec[di][2][OWN], 200, NULL, "rep signs in");
+    char *first, *again;
+    assert_true(list_has(f, hm, path, subs, "miss", &first, "manager, first"));
+    assert_true(list_has(f, hm, path, subs, "hit", &again, "manager, again"));
+    assert_string_equal(first, again);
+    free(again);
+    /* the same path for a rep is the rep's own page, not the manager's */
+    assert_false(list_has(f, hr, path, subs, "miss", &again, "rep, same path"));
+    assert_string_not_equal(first, again);
+    free(again);
+    free(first);
+    assert_true(list_has(f, hm, path, subs, "hit", NULL, "manager, after the rep"));
+    /* another connection moves the subordinate away: the page is stale */
+    snprintf(body, sizeof body, "{\"manager_id\":%lld}", (long long)f->other);
+    assert_int_equal(tu_try_update(f->t, "users", f->sub[1], body, &err), RV_OK);
+    assert_false(list_has(f, hm, path, subs, "miss", NULL, "manager, subordinate moved"));
+    assert_false(list_has(f, hm, path, subs, "hit", NULL, "manager, moved, again"));
+    /* a write through this very connection (its data version stays) */
+    char p2[100];
+    snprintf(p2, sizeof p2, "/api/v1/deals/%lld", (long long)own);
+    tu_http_resp r;
+    char tok[RV_TOKEN_TEXT + 40];
+    snprintf(tok, sizeof tok, "Authorization: Bearer %s\r\n", f->token[0]);
+    req(f, "DELETE", p2, tok, NULL, NULL, &r);
+    expect(&r, 204, NULL, "admin deletes the manager's deal");
+    tu_http_resp_release(&r);
+    assert_false(list_has(f, hm, path, own, "miss", NULL, "manager, own deal deleted"));
+    assert_false(list_has(f, hm, path, own, "hit", NULL, "manager, deleted, again"));
+}
+
 static void principal_cache(void **state)
 {
     fixture *f = *state;
@@ -1011,6 +1083,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(secrets_never_leave, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(principal_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(list_page_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(secure_cookies, setup, teardown),
         cmocka_unit_test_setup_teardown(history_follows_parent, setup, teardown),
     };
