@@ -58,7 +58,8 @@ static const rv_cli_cmd commands[] = {
      "[--markdown] | report warnings",
      "metrics (win_rate, won_revenue, pipeline_value, ...) sliced by dimensions, the records "
      "behind a number, early warnings; 'report list' shows every metric"},
-    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES] [--web DIR]",
+    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES] "
+     "[--web DIR] [--secure-cookies]",
      "serve the JSON API and the dashboard"},
 };
 
@@ -66,7 +67,7 @@ static const rv_cli_cmd commands[] = {
 static const char *const flags[] = {"json", "csv", "help", "version", "desc", "quiet", "yes",
                                     "progress", "no-progress", "pretty", "dry-run",
                                     "ignore-unknown", "history-supplied", "password-stdin", "markdown",
-                                    "compare", "records", NULL};
+                                    "compare", "records", "secure-cookies", NULL};
 
 static bool is_flag(const char *name)
 {
