@@ -40,13 +40,13 @@ void rv_model_params_default(rv_model_params *p, rv_model_kind kind)
         .lr_bins = 8,
         .max_iter = 300,
         .max_trees = 500,
-        .learning_rate = 0.05,
+        .learning_rate = 0.1,
         .max_leaves = 15,
         .min_leaf = 20,
         .leaf_l2 = 1.0,
         .max_bins = 255,
         .holdout = 0.15,
-        .patience = 30,
+        .patience = 15,
     };
 }
 

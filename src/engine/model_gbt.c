@@ -70,8 +70,9 @@ typedef struct gbt {
     int *hoff;     /* offset of a column's bins in a histogram */
     int tb;        /* total bins */
     const rv_col_kind *kind;
-    size_t nf;     /* fit rows */
-    uint8_t *bins; /* column-major: bins[c * nf + i] */
+    size_t nf;     /* fit rows: positions 0..nf-1 of bins; held-out after */
+    uint8_t *bins; /* row-major: bins[i * ncols + c] */
+    int *tbin;     /* the tree being grown: numeric split bin per node */
     double *grad, *hess;
     size_t *idx, *tmp;
 } gbt;
@@ -84,14 +85,16 @@ static double leaf_gain(double g, double h, double l2) { return g * g / (h + l2)
 static void build_hist(const gbt *t, const size_t *idx, size_t len, hent *hist)
 {
     memset(hist, 0, (size_t)t->tb * sizeof *hist);
-    for (int c = 0; c < t->ncols; c++) {
-        hent *hc = hist + t->hoff[c];
-        const uint8_t *bc = t->bins + (size_t)c * t->nf;
-        for (size_t k = 0; k < len; k++) {
-            size_t r = idx[k];
-            hent *e = &hc[bc[r]];
-            e->g += t->grad[r];
-            e->h += t->hess[r];
+    int nc = t->ncols;
+    const int *hoff = t->hoff;
+    for (size_t k = 0; k < len; k++) {
+        size_t r = idx[k];
+        const uint8_t *br = t->bins + r * (size_t)nc;
+        double g = t->grad[r], h = t->hess[r];
+        for (int c = 0; c < nc; c++) {
+            hent *e = &hist[hoff[c] + br[c]];
+            e->g += g;
+            e->h += h;
             e->n += 1;
         }
     }
@@ -176,7 +179,7 @@ static void find_split(const gbt *t, leaf *lf)
 
 static bool goes_left(const gbt *t, const split *s, size_t r)
 {
-    int b = t->bins[(size_t)s->col * t->nf + r];
+    int b = t->bins[r * (size_t)t->ncols + (size_t)s->col];
     if (t->kind[s->col] == RV_COL_CATEGORICAL)
         return bit_get(s->cats, b);
     if (b == t->nb[s->col] - 1)
@@ -258,6 +261,7 @@ static rv_status grow(gbt *t, const rv_model *m, rv__tree *tr, hent *pool, doubl
         pn->col = s.col;
         pn->left = left.node;
         pn->right = right.node;
+        t->tbin[pa->node] = s.tbin;
         const rv__spec *sp = &m->cols[s.col];
         if (t->kind[s.col] == RV_COL_CATEGORICAL) {
             memcpy(pn->cats, s.cats, sizeof pn->cats);
@@ -278,6 +282,21 @@ static rv_status grow(gbt *t, const rv_model *m, rv__tree *tr, hent *pool, doubl
     }
     free(leaves);
     return RV_OK;
+}
+
+/* Walk the tree just grown for a binned row (the held-out rows). */
+static double tree_value_bins(const gbt *t, const rv__tree *tr, const uint8_t *br)
+{
+    int i = 0;
+    while (tr->nodes[i].col >= 0) {
+        const rv__node *nd = &tr->nodes[i];
+        int b = br[nd->col];
+        bool left = t->kind[nd->col] == RV_COL_CATEGORICAL ? bit_get(nd->cats, b)
+                    : b == t->nb[nd->col] - 1                ? nd->miss_left
+                                                             : b <= t->tbin[i];
+        i = left ? nd->left : nd->right;
+    }
+    return tr->nodes[i].value;
 }
 
 /* Walk one tree for a dataset row; adds path attributions to contrib. */
@@ -435,19 +454,20 @@ rv_status rv__gbt_train(rv_model *m, const rv_mdata *d, const rv__colmap *cm0, c
     }
     t.tb = tb;
     t.nf = nf;
-    t.bins = malloc(nf * (size_t)(nc ? nc : 1));
+    t.bins = malloc(n * (size_t)(nc ? nc : 1));
+    t.tbin = malloc((size_t)p->max_leaves * 2 * sizeof *t.tbin);
     t.grad = malloc(nf * sizeof *t.grad);
     t.hess = malloc(nf * sizeof *t.hess);
     t.idx = malloc(nf * sizeof *t.idx);
     t.tmp = malloc(nf * sizeof *t.tmp);
     pool = malloc((size_t)p->max_leaves * (size_t)tb * sizeof *pool);
     m->trees = calloc((size_t)p->max_trees, sizeof *m->trees);
-    if (!t.bins || !t.grad || !t.hess || !t.idx || !t.tmp || !pool || !m->trees)
+    if (!t.bins || !t.tbin || !t.grad || !t.hess || !t.idx || !t.tmp || !pool || !m->trees)
         goto nomem;
     for (int c = 0; c < nc; c++) {
         const rv__spec *s = &m->cols[c];
-        for (size_t i = 0; i < nf; i++) {
-            size_t r = rows[fit[i]];
+        for (size_t i = 0; i < n; i++) {
+            size_t r = rows[i < nf ? fit[i] : val[i - nf]];
             int b;
             if (s->kind == RV_COL_NUMERIC) {
                 double x = rv__num(&cm, c, r);
@@ -456,7 +476,7 @@ rv_status rv__gbt_train(rv_model *m, const rv_mdata *d, const rv__colmap *cm0, c
                 int l = rv__level(&cm, c, r);
                 b = l < 0 ? s->nlevels : l;
             }
-            t.bins[(size_t)c * nf + i] = (uint8_t)b;
+            t.bins[i * (size_t)nc + (size_t)c] = (uint8_t)b;
         }
     }
     double wp = 0, wa = 0;
@@ -489,7 +509,7 @@ rv_status rv__gbt_train(rv_model *m, const rv_mdata *d, const rv__colmap *cm0, c
             F[i] += out[i];
         double loss = 0;
         for (size_t i = 0; i < nv; i++) {
-            Fv[i] += tree_value(m, tr, &cm, rows[val[i]], NULL);
+            Fv[i] += tree_value_bins(&t, tr, t.bins + (nf + i) * (size_t)nc);
             loss += rv__log1pexp(Fv[i]) - yv[i] * Fv[i];
         }
         if (loss < best - 1e-9 * fabs(loss)) {
@@ -521,6 +541,7 @@ done:
     free(t.nb);
     free(t.hoff);
     free(t.bins);
+    free(t.tbin);
     free(t.grad);
     free(t.hess);
     free(t.idx);
