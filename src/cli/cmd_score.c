@@ -43,8 +43,8 @@ static rv_status read_table(rv_cli *c, const char *path, table *t, rv_err *err)
     long row;
     while ((st = rv_csv_next(r, &n, &cols, &lens, &row, err)) == RV_OK) {
         if (n != t->ncols) {
-            st = rv_err_set(err, RV_EINVAL, NULL, "row %ld has %d fields, the header has %d", row, n,
-                            t->ncols);
+            st = rv_err_set(err, RV_EINVAL, NULL, "row %ld has %d field%s, the header has %d", row,
+                            n, n == 1 ? "" : "s", t->ncols);
             break;
         }
         if (t->nrows == t->cap) {

@@ -252,49 +252,33 @@ static int cmp_double(const void *a, const void *b)
 int rv__quantile_edges(const double *x, const size_t *rows, size_t n, int maxb, double **edges)
 {
     *edges = NULL;
-    double *v = malloc((n ? n : 1) * sizeof *v);
+    double *v = malloc((n ? n : 1) * sizeof *v), *e = NULL;
     if (!v)
         return 0;
-    size_t m = 0;
+    size_t m = 0, u = 0;
     for (size_t i = 0; i < n; i++) {
         double xi = x[rows ? rows[i] : i];
         if (!isnan(xi))
             v[m++] = xi;
     }
     qsort(v, m, sizeof *v, cmp_double);
-    size_t u = 0; /* distinct values, compacted */
     for (size_t i = 0; i < m; i++)
-        if (u == 0 || v[i] != v[u - 1])
-            v[u++] = v[i];
-    double *e = NULL;
+        u += i == 0 || v[i] != v[i - 1];
     int ne = 0;
-    if (u >= 2 && maxb >= 2) {
-        e = malloc((size_t)maxb * sizeof *e);
-        if (u <= (size_t)maxb) {
-            for (size_t i = 0; i + 1 < u; i++)
-                e[ne++] = v[i] + (v[i + 1] - v[i]) / 2;
-        } else {
-            /* quantiles of the full (not distinct) values */
-            double *all = malloc(m * sizeof *all);
-            size_t a = 0;
-            for (size_t i = 0; i < n; i++) {
-                double xi = x[rows ? rows[i] : i];
-                if (!isnan(xi))
-                    all[a++] = xi;
-            }
-            qsort(all, a, sizeof *all, cmp_double);
+    if (u >= 2 && maxb >= 2 && (e = malloc((size_t)maxb * sizeof *e))) {
+        if (u <= (size_t)maxb) { /* one bin per value: cut between them */
+            for (size_t i = 1; i < m; i++)
+                if (v[i] != v[i - 1])
+                    e[ne++] = v[i - 1] + (v[i] - v[i - 1]) / 2;
+        } else { /* quantiles of the values, a heavy value kept whole */
             for (int b = 1; b < maxb; b++) {
-                size_t q = (size_t)((double)b * (double)a / maxb);
-                if (q == 0 || q >= a)
+                size_t q = (size_t)((double)b * (double)m / maxb);
+                if (q == 0 || q >= m || v[q - 1] == v[q])
                     continue;
-                double lo = all[q - 1], hi = all[q];
-                if (lo == hi)
-                    continue; /* a heavy value: keep it in one bin */
-                double t = lo + (hi - lo) / 2;
+                double t = v[q - 1] + (v[q] - v[q - 1]) / 2;
                 if (ne == 0 || t > e[ne - 1])
                     e[ne++] = t;
             }
-            free(all);
         }
     }
     free(v);

@@ -84,20 +84,14 @@ static bool parse_date(const char *s, size_t n, double *days)
     return true;
 }
 
-static bool is_positive(const char *s)
-{
-    static const char *const yes[] = {"1", "yes", "y", "true", "t", NULL};
-    for (int i = 0; yes[i]; i++)
-        if (!strcasecmp(s, yes[i]))
-            return true;
-    return false;
-}
+static const char *const yes_words[] = {"1", "yes", "y", "true", "t", NULL};
+static const char *const no_words[] = {"0", "no", "n", "false", "f", NULL};
 
-static bool is_negative(const char *s)
+/* s is one of words, in any case. */
+static bool is_word(const char *s, const char *const *words)
 {
-    static const char *const no[] = {"0", "no", "n", "false", "f", NULL};
-    for (int i = 0; no[i]; i++)
-        if (!strcasecmp(s, no[i]))
+    for (int i = 0; words[i]; i++)
+        if (!strcasecmp(s, words[i]))
             return true;
     return false;
 }
@@ -185,9 +179,9 @@ static rv_status infer_target(int ncols, const char *const *names, size_t nrows,
                             rv_err_quote(q[0], 80, s[0], strlen(s[0])))
                : rv_err_set(err, RV_EINVAL, t, "target '%s' is empty in every row", t);
     } else {
-        int pos = is_positive(s[0]) && is_negative(s[1])   ? 0
-                  : is_positive(s[1]) && is_negative(s[0]) ? 1
-                                                           : -1;
+        int pos = is_word(s[0], yes_words) && is_word(s[1], no_words)   ? 0
+                  : is_word(s[1], yes_words) && is_word(s[0], no_words) ? 1
+                                                                        : -1;
         if (pos < 0) {
             st = rv_err_set(err, RV_EINVAL, t, "target '%s' values '%s' and '%s' are not yes/no", t,
                             rv_err_quote(q[0], 80, s[0], strlen(s[0])),

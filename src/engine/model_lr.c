@@ -123,6 +123,24 @@ static double dot(const double *a, const double *b, int n)
     return s;
 }
 
+/* Backtracking from the full step d until the Armijo condition
+ * f(x + t d) <= f(x) + 1e-4 t g.d holds; xn, gn and *fn get the point
+ * taken.  false when 40 halvings find no decrease. */
+static bool line_search(const problem *pr, const double *x, const double *d, double f, double gd,
+                        double *xn, double *gn, double *fn)
+{
+    int n = pr->p + 1;
+    double step = 1;
+    for (int ls = 0; ls < 40; ls++, step *= 0.5) {
+        for (int i = 0; i < n; i++)
+            xn[i] = x[i] + step * d[i];
+        *fn = objective(pr, xn, gn);
+        if (*fn <= f + 1e-4 * step * gd)
+            return true;
+    }
+    return false;
+}
+
 #define LBFGS_M 10
 
 static rv_status lbfgs(const problem *pr, double *x, int max_iter)
@@ -171,17 +189,8 @@ static rv_status lbfgs(const problem *pr, double *x, int max_iter)
             gd = -dot(g, g, n);
             hist = 0;
         }
-        double step = 1, fn = f;
-        int ls;
-        for (ls = 0; ls < 40; ls++) {
-            for (int i = 0; i < n; i++)
-                xn[i] = x[i] + step * d[i];
-            fn = objective(pr, xn, gn);
-            if (fn <= f + 1e-4 * step * gd)
-                break;
-            step *= 0.5;
-        }
-        if (ls == 40)
+        double fn;
+        if (!line_search(pr, x, d, f, gd, xn, gn, &fn))
             break;
         int j = head;
         double sy = 0;
@@ -292,17 +301,8 @@ static rv_status newton(const problem *pr, double *x, int max_iter)
         double gd = dot(g, d, n);
         if (-gd < 1e-9 * fmax(1, fabs(f)))
             break; /* the Newton decrement is negligible: converged */
-        double step = 1, fn = f;
-        int ls;
-        for (ls = 0; ls < 40; ls++) {
-            for (int j = 0; j < n; j++)
-                xn[j] = x[j] + step * d[j];
-            fn = objective(pr, xn, gn);
-            if (fn <= f + 1e-4 * step * gd)
-                break;
-            step *= 0.5;
-        }
-        if (ls == 40)
+        double fn;
+        if (!line_search(pr, x, d, f, gd, xn, gn, &fn))
             break;
         memcpy(x, xn, sz);
         memcpy(g, gn, sz);
