@@ -177,14 +177,14 @@ static void find_split(const gbt *t, leaf *lf)
     }
 }
 
-static bool goes_left(const gbt *t, const split *s, size_t r)
+/* The side of every bin of the split column: 1 left, 0 right. */
+static void split_sides(const gbt *t, const split *s, uint8_t *left)
 {
-    int b = t->bins[r * (size_t)t->ncols + (size_t)s->col];
-    if (t->kind[s->col] == RV_COL_CATEGORICAL)
-        return bit_get(s->cats, b);
-    if (b == t->nb[s->col] - 1)
-        return s->miss_left;
-    return b <= s->tbin;
+    int nb = t->nb[s->col];
+    for (int b = 0; b < nb; b++)
+        left[b] = t->kind[s->col] == RV_COL_CATEGORICAL ? bit_get(s->cats, b)
+                  : b == nb - 1                          ? (uint8_t)s->miss_left
+                                                         : b <= s->tbin;
 }
 
 static int add_node(rv__tree *tr, double value)
@@ -234,11 +234,15 @@ static rv_status grow(gbt *t, const rv_model *m, rv__tree *tr, hent *pool, doubl
         split s = pa->best;
         /* stable partition of the leaf's rows */
         size_t *seg = t->idx + pa->start, nleft = 0, nright = 0;
+        uint8_t left_of[256];
+        split_sides(t, &s, left_of);
+        const uint8_t *bcol = t->bins + s.col;
         for (size_t k = 0; k < pa->len; k++) {
-            if (goes_left(t, &s, seg[k]))
-                seg[nleft++] = seg[k];
+            size_t r = seg[k];
+            if (left_of[bcol[r * (size_t)t->ncols]])
+                seg[nleft++] = r;
             else
-                t->tmp[nright++] = seg[k];
+                t->tmp[nright++] = r;
         }
         memcpy(seg + nleft, t->tmp, nright * sizeof *seg);
         leaf *ch = &leaves[nl];
