@@ -48,8 +48,12 @@
  * value to its column, so a tree's sum telescopes to leaf - root value.
  *
  * Ownership: every *_new / *_train / *_read result is freed by its *_free
- * (NULL is a no-op).  Datasets copy the arrays they are given.  Nothing
- * here is shared between threads; distinct objects may be used in parallel.
+ * (NULL is a no-op).  Datasets copy the arrays they are given.
+ *
+ * Threading: the engine keeps no global state (sort comparators get their
+ * context through qsort_r), so different threads may train at once; a
+ * trained model and a dataset are only read by predict, explain and
+ * importance, so one model may score from many threads.
  */
 #ifndef RV_MODEL_H
 #define RV_MODEL_H

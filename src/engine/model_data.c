@@ -97,10 +97,10 @@ rv_status rv_mdata_add_numeric(rv_mdata *d, const char *name, const double *vals
     return RV_OK;
 }
 
-static const char *const *sort_vals;
-static int cmp_by_val(const void *a, const void *b)
+static int cmp_by_val(const void *a, const void *b, void *vals)
 {
-    return strcmp(sort_vals[*(const size_t *)a], sort_vals[*(const size_t *)b]);
+    const char *const *v = vals;
+    return strcmp(v[*(const size_t *)a], v[*(const size_t *)b]);
 }
 
 rv_status rv_mdata_add_categorical(rv_mdata *d, const char *name, const char *const *vals,
@@ -121,8 +121,7 @@ rv_status rv_mdata_add_categorical(rv_mdata *d, const char *name, const char *co
         if (vals[i] && vals[i][0])
             idx[m++] = i;
     }
-    sort_vals = vals;
-    qsort(idx, m, sizeof *idx, cmp_by_val);
+    qsort_r(idx, m, sizeof *idx, cmp_by_val, (void *)vals);
     for (size_t k = 0; k < m; k++) {
         const char *v = vals[idx[k]];
         if (k == 0 || strcmp(v, c->levels[c->nlevels - 1])) {
@@ -305,10 +304,10 @@ int rv__bin_of(const double *edges, int nedges, double x)
 
 /* ---- metrics ---------------------------------------------------------- */
 
-static const double *rank_score;
-static int cmp_by_score(const void *a, const void *b)
+static int cmp_by_score(const void *a, const void *b, void *score)
 {
-    double x = rank_score[*(const size_t *)a], y = rank_score[*(const size_t *)b];
+    const double *s = score;
+    double x = s[*(const size_t *)a], y = s[*(const size_t *)b];
     return (x > y) - (x < y);
 }
 
@@ -325,8 +324,7 @@ double rv_metric_auc(const double *score, const int8_t *y, size_t n)
         return NAN;
     for (size_t i = 0; i < n; i++)
         idx[i] = i;
-    rank_score = score;
-    qsort(idx, n, sizeof *idx, cmp_by_score);
+    qsort_r(idx, n, sizeof *idx, cmp_by_score, (void *)score);
     double rpos = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;

@@ -100,10 +100,9 @@ static void build_hist(const gbt *t, const size_t *idx, size_t len, hent *hist)
     }
 }
 
-static const hent *sort_h;
-static int cmp_ratio(const void *a, const void *b)
+static int cmp_ratio(const void *a, const void *b, void *hist)
 {
-    const hent *x = &sort_h[*(const int *)a], *y = &sort_h[*(const int *)b];
+    const hent *h = hist, *x = &h[*(const int *)a], *y = &h[*(const int *)b];
     double rx = x->g / (x->h + CAT_SMOOTH), ry = y->g / (y->h + CAT_SMOOTH);
     if (rx != ry)
         return rx < ry ? -1 : 1;
@@ -159,8 +158,7 @@ static void find_split(const gbt *t, leaf *lf)
                     order[m++] = b;
             if (m < 2)
                 continue;
-            sort_h = hc;
-            qsort(order, (size_t)m, sizeof *order, cmp_ratio);
+            qsort_r(order, (size_t)m, sizeof *order, cmp_ratio, (void *)hc);
             double gl = 0, hl = 0, nl = 0;
             for (int k = 0; k + 1 < m; k++) {
                 const hent *e = &hc[order[k]];
@@ -335,10 +333,10 @@ double rv__gbt_raw(const rv_model *m, const rv__colmap *cm, size_t row, double *
     return f;
 }
 
-static size_t *cnt_sort;
-static int cmp_count_desc(const void *a, const void *b)
+static int cmp_count_desc(const void *a, const void *b, void *counts)
 {
-    size_t x = cnt_sort[*(const int *)a], y = cnt_sort[*(const int *)b];
+    const size_t *cnt = counts;
+    size_t x = cnt[*(const int *)a], y = cnt[*(const int *)b];
     return x != y ? (x < y ? 1 : -1) : *(const int *)a - *(const int *)b;
 }
 static int cmp_str(const void *a, const void *b)
@@ -365,8 +363,7 @@ static rv_status cap_levels(rv__spec *s, const rv__colmap *cm, int c, const size
     }
     for (int l = 0; l < s->nlevels; l++)
         ord[l] = l;
-    cnt_sort = cnt;
-    qsort(ord, (size_t)s->nlevels, sizeof *ord, cmp_count_desc);
+    qsort_r(ord, (size_t)s->nlevels, sizeof *ord, cmp_count_desc, cnt);
     char **keep = malloc(MAX_CAT_LEVELS * sizeof *keep);
     if (!keep) {
         free(cnt);
