@@ -58,6 +58,11 @@ static const rv_cli_cmd commands[] = {
      "[--markdown] | report warnings",
      "metrics (win_rate, won_revenue, pipeline_value, ...) sliced by dimensions, the records "
      "behind a number, early warnings; 'report list' shows every metric"},
+    {"score", NULL, rv_cmd_score,
+     "revos score evaluate --csv FILE --target COL [--exclude COLS] [--folds 5] [--seed N] "
+     "[--model lr|gbt|auto] [--write-folds FILE] [--json]",
+     "cross-validate the scoring models on a CSV file: AUC per fold, log-loss, calibration, "
+     "training time and top features; --exclude leaves out columns filled after the outcome"},
     {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES] "
      "[--web DIR] [--secure-cookies]",
      "serve the JSON API and the dashboard"},
