@@ -622,8 +622,13 @@ static void record_keys(const rv_dedupe *d, uint32_t r, uint32_t rank, u64vec *k
     const char *nb = val(d, d->number, r);
     if (nb && pc)
         add_key(keys, 'N', nb, pc, rank);
-    const char *one[][2] = {{"T", val(d, d->date, r)}, {"I", val(d, d->code, r)},
-                            {"E", val(d, d->email, r)}};
+    /* a date of birth is shared by ~50 people in a million: with an initial */
+    const char *dob = val(d, d->date, r);
+    if (dob) {
+        add_key(keys, 'T', dob, prefix(p1, name1, 1), rank);
+        add_key(keys, 'U', dob, prefix(p1, name0, 1), rank);
+    }
+    const char *one[][2] = {{"I", val(d, d->code, r)}, {"E", val(d, d->email, r)}};
     for (size_t i = 0; i < sizeof one / sizeof one[0]; i++)
         if (one[i][1])
             add_key(keys, one[i][0][0], one[i][1], NULL, rank);

@@ -8,7 +8,7 @@
  *
  *   1. Blocking: only pairs that share a blocking key are compared (the
  *      phonetic code of a surname with a given-name initial, a postcode with
- *      a name initial, a date of birth, an identifier, a phone number, an
+ *      a name initial, a date of birth with a name initial, an identifier, a phone number, an
  *      email key, a street number with the street's first letters, a company
  *      key or its first word or acronym), plus a sorted-neighbourhood pass:
  *      records sorted by name, each compared with the next `window - 1`.
