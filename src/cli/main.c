@@ -58,6 +58,11 @@ static const rv_cli_cmd commands[] = {
      "[--markdown] | report warnings",
      "metrics (win_rate, won_revenue, pipeline_value, ...) sliced by dimensions, the records "
      "behind a number, early warnings; 'report list' shows every metric"},
+    {"dedupe", NULL, rv_cmd_dedupe,
+     "revos dedupe scan --csv FILE [--id-col COL] [--kind person|company] [--threshold P] "
+     "[--truth-col COL] [--json]",
+     "find duplicate records in a CSV file: matched pairs with their probability, clusters, "
+     "and with --truth-col the precision, recall and F1"},
     {"score", NULL, rv_cmd_score,
      "revos score evaluate --csv FILE --target COL [--exclude COLS] [--folds 5] [--seed N] "
      "[--model lr|gbt|auto] [--write-folds FILE] [--json]",
