@@ -44,14 +44,35 @@ struct rv_api_req {
     bool form;           /* the body was a form, not JSON */
     const char *session; /* the rv_session cookie's value, or NULL */
     const char *set_cookie[2]; /* Set-Cookie headers of the response */
+    bool secure_cookies;       /* add Secure to them (served behind HTTPS) */
     /* output */
     int status;
     rv_buf out;
     rv_jsonw w;
     const char *location; /* Location header (201), or NULL */
     const char *content_type; /* NULL: application/json */
+    const char *x_cache;      /* X-Cache header: "hit" or "miss" (cached routes), or NULL */
     const rv__web *web;       /* the dashboard's files, or NULL (static.c) */
 };
+
+/* --- encoded list pages per worker (page_cache.c) --------------------------- */
+
+typedef struct rv__page_cache rv__page_cache;
+rv__page_cache *rv__page_cache_new(void);
+void rv__page_cache_clear(rv__page_cache *pc); /* NULL ok */
+void rv__page_cache_free(rv__page_cache *pc);  /* NULL ok */
+/* Append the cache key of rq (signed-in user, role, token scope, path and
+ * every query parameter in order) to key. */
+void rv__page_key(const rv_api_req *rq, rv_buf *key);
+/* Copy the page kept for key at data version `version` into out (replacing
+ * its contents); false when there is none.  A version other than the
+ * cache's empties it. */
+bool rv__page_cache_get(rv__page_cache *pc, int64_t version, const char *key, size_t klen,
+                        rv_buf *out);
+/* Keep a copy of body as the page of key at version (not kept when larger
+ * than the cache's per-page cap). */
+void rv__page_cache_put(rv__page_cache *pc, int64_t version, const char *key, size_t klen,
+                        const char *body, size_t len);
 
 /* Value of path capture name, or NULL. */
 const char *rv__api_param(const rv_api_req *rq, const char *name);

@@ -111,6 +111,8 @@ int rv_cmd_tokens(rv_cli *c);
 int rv_cmd_audit(rv_cli *c);
 int rv_cmd_migrate(rv_cli *c);
 int rv_cmd_report(rv_cli *c);
+int rv_cmd_dedupe(rv_cli *c);
+int rv_cmd_score(rv_cli *c);
 int rv_cmd_capture(rv_cli *c);
 int rv_cmd_sources(rv_cli *c);
 int rv_cmd_route(rv_cli *c);

@@ -13,12 +13,17 @@
  * inherit the mask and never take them; the main thread waits for them in
  * sigwait() and then calls rv_api_stop(), which finishes the requests in
  * flight, joins the workers and closes every database connection.
+ *
+ * Behind an HTTPS proxy, --secure-cookies (or REVOS_SECURE_COOKIES=1 in
+ * the environment) makes the session cookies Secure: a browser then never
+ * sends them over plain HTTP.
  */
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -102,6 +107,10 @@ int rv_cmd_serve(rv_cli *c)
     const char *bind = rv_cli_opt(c, "bind");
     const char *web = rv_cli_opt(c, "web");
     char webbuf[PATH_MAX + 64];
+    const char *env = getenv("REVOS_SECURE_COOKIES");
+    o.secure_cookies = rv_cli_flag(c, "secure-cookies") ||
+                       (env && (!strcmp(env, "1") || !strcasecmp(env, "true") ||
+                                !strcasecmp(env, "yes")));
     int rc;
     if ((rc = int_opt(c, "port", 0, 65535, &port)) ||
         (rc = int_opt(c, "threads", 1, RV_API_MAX_THREADS, &threads)) ||

@@ -67,7 +67,18 @@ static const rv_cli_cmd commands[] = {
      "why a lead went to its owner (match, score and every routing decision), or route it again"},
     {"sla", NULL, rv_cmd_sla, "revos sla check",
      "find leads past their first-touch SLA and escalate them (notify or reassign)"},
-    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES] [--web DIR] [--sla-every SECONDS]",
+    {"dedupe", NULL, rv_cmd_dedupe,
+     "revos dedupe scan --csv FILE [--id-col COL] [--kind person|company] [--threshold P] "
+     "[--truth-col COL] [--json]",
+     "find duplicate records in a CSV file: matched pairs with their probability, clusters, "
+     "and with --truth-col the precision, recall and F1"},
+    {"score", NULL, rv_cmd_score,
+     "revos score evaluate --csv FILE --target COL [--exclude COLS] [--folds 5] [--seed N] "
+     "[--model lr|gbt|auto] [--write-folds FILE] [--json]",
+     "cross-validate the scoring models on a CSV file: AUC per fold, log-loss, calibration, "
+     "training time and top features; --exclude leaves out columns filled after the outcome"},
+    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES] "
+     "[--web DIR] [--secure-cookies] [--sla-every SECONDS]",
      "serve the JSON API and the dashboard"},
 };
 
@@ -75,7 +86,7 @@ static const rv_cli_cmd commands[] = {
 static const char *const flags[] = {"json", "csv", "help", "version", "desc", "quiet", "yes",
                                     "progress", "no-progress", "pretty", "dry-run",
                                     "ignore-unknown", "history-supplied", "password-stdin", "markdown",
-                                    "compare", "records", NULL};
+                                    "compare", "records", "secure-cookies", NULL};
 
 static bool is_flag(const char *name)
 {

@@ -452,6 +452,46 @@ void rv_norm_acronym(rv_buf *out, const char *key)
         rv_buf_append(out, initials, n);
 }
 
+/* --- street addresses ------------------------------------------------------ */
+
+/* long form -> postal abbreviation, sorted by long form */
+static const char *const street_words[][2] = {
+    {"alley", "aly"},     {"av", "ave"},        {"avenue", "ave"},        {"boulevard", "blvd"},
+    {"center", "ctr"},    {"centre", "ctr"},    {"circle", "cir"},    {"court", "ct"},
+    {"crescent", "cres"}, {"drive", "dr"},      {"east", "e"},        {"expressway", "expy"},
+    {"highway", "hwy"},   {"lane", "ln"},       {"north", "n"},       {"northeast", "ne"},
+    {"northwest", "nw"},  {"parkway", "pkwy"},  {"place", "pl"},      {"road", "rd"},
+    {"south", "s"},       {"southeast", "se"},  {"southwest", "sw"},  {"square", "sq"},
+    {"street", "st"},     {"suite", "ste"},     {"terrace", "ter"},   {"west", "w"}};
+
+static int street_cmp(const void *key, const void *elem)
+{
+    return strcmp((const char *)key, ((const char *const *)elem)[0]);
+}
+
+rv_status rv_norm_address_key(rv_buf *out, const char *in, size_t len, const char *field,
+                              rv_err *err)
+{
+    rv_buf tmp = RV_BUF_INIT;
+    rv_status st = key_text(&tmp, in, len, RV_NORM_FOLD | RV_NORM_PUNCT, field, err);
+    if (st == RV_OK && tmp.len) {
+        words ws;
+        split_words(tmp.data, &ws);
+        for (int i = 0; i < ws.n; i++) {
+            const char *const *hit =
+                bsearch(ws.w[i], street_words, sizeof street_words / sizeof street_words[0],
+                        sizeof street_words[0], street_cmp);
+            if (hit)
+                ws.w[i] = (char *)hit[1];
+        }
+        st = join_words(out, &ws, 0, ws.n);
+        if (st)
+            st = rv_err_set(err, st, field, "%s is too long", field ? field : "address");
+    }
+    rv_buf_release(&tmp);
+    return st;
+}
+
 /* --- hosts and emails ------------------------------------------------------ */
 
 /* Check a lower-case ASCII host: labels of letters, digits and hyphens, not

@@ -76,6 +76,13 @@ rv_status rv_norm_company_key(rv_buf *out, const char *in, size_t len, const cha
  * "international business machines" -> "ibm".  key must be a company key. */
 void rv_norm_acronym(rv_buf *out, const char *key);
 
+/* Street-address key: FOLD|PUNCT, then street types and directions in
+ * their short postal forms (street -> st, avenue -> ave, road -> rd,
+ * boulevard -> blvd, drive -> dr, place -> pl, north -> n, ...), so that
+ * "221 E. 51st Street" and "221 East 51st St" meet on "221 e 51st st". */
+rv_status rv_norm_address_key(rv_buf *out, const char *in, size_t len, const char *field,
+                              rv_err *err);
+
 /* Stored email: trimmed, "Name <addr>" and "mailto:" unwrapped, lower-cased,
  * internationalised domain in ASCII form; refused unless it has one '@', a
  * local part of 1-64 characters without spaces, and a domain of dot-separated

@@ -40,8 +40,9 @@ typedef enum {
  * `--as` carry RV_TOKEN_NONE (the role alone decides). */
 typedef enum { RV_TOKEN_NONE, RV_TOKEN_READ, RV_TOKEN_WRITE, RV_TOKEN_ADMIN } rv_token_scope;
 
-/* Who is asking: a signed-in user with their reach, computed once per
- * request by rv_principal_load().  Arrays live in the ctx arena. */
+/* Who is asking: a signed-in user with their reach, computed by
+ * rv_principal_load().  Arrays live in the ctx arena, or in the auth cache
+ * entry it came from (valid until the next sign-in on that cache). */
 typedef struct rv_principal {
     int64_t user_id;
     char email[256];
@@ -82,6 +83,8 @@ typedef struct rv_ctx {
      * PostgreSQL, whose new rows may still wait in the store's buffer) */
     rv_map *const *extids;
     struct rv__recent *recent;    /* imports: records written or read lately (crud.c) */
+    struct rv_auth_cache *auth_cache; /* optional: principals signed in before
+                                       * (service/auth.h); NULL: none */
 } rv_ctx;
 
 /* Initialise ctx for store s with arena a. */

@@ -94,6 +94,14 @@ typedef enum {
 
 #define RV_QUERY_MAX_FILTERS 16
 
+/* One alternative of a parents filter (below): records of ent, all of
+ * them (scope NULL) or those matching scope (an RV_OP_IN or RV_OP_NOTNULL
+ * filter on ent). */
+typedef struct rv_parent {
+    const rv_entity *ent;
+    const struct rv_filter *scope;
+} rv_parent;
+
 typedef struct rv_filter {
     int field; /* index, or RV_COL_* */
     rv_op op;
@@ -107,6 +115,17 @@ typedef struct rv_filter {
     int nids;
     const rv_entity *via;
     int via_field;
+    /* RV_OP_IN with parents set instead of ids: rows that name a record by
+     * entity name (column name_field) and id (column field), as
+     * field_history and events do, match when one of parents[] admits that
+     * record:
+     *   (name_field = '<ent>' AND field IN (SELECT id FROM <ent> WHERE
+     *    <scope>)) OR ...
+     * No parents matches nothing.  Only names from the entity table and
+     * integers are written into the SQL. */
+    const rv_parent *parents;
+    int nparents;
+    int name_field;
 } rv_filter;
 
 typedef struct rv_query {

@@ -314,6 +314,25 @@ static void test_postcode(void **state)
     RUN(postcode, cases);
 }
 
+static rv_status address(rv_buf *o, const char *in, size_t n, rv_err *e)
+{
+    return rv_norm_address_key(o, in, n, "address", e);
+}
+
+static void test_address(void **state)
+{
+    (void)state;
+    static const ncase cases[] = {
+        {"221 E. 51st St. ", "221 e 51st st", NULL},
+        {"221 East 51st Street", "221 e 51st st", NULL},
+        {"1 North Michigan Avenue, Suite 4", "1 n michigan ave ste 4", NULL},
+        {"9 Rue de la Paix", "9 rue de la paix", NULL},
+        {"  ", "", NULL},
+        {"\xff", NULL, "address is not valid UTF-8"},
+    };
+    RUN(address, cases);
+}
+
 /* A reused buffer allocates nothing more after the first call on ASCII. */
 static void test_reuse(void **state)
 {
@@ -338,7 +357,7 @@ int main(void)
         cmocka_unit_test(test_person),  cmocka_unit_test(test_company),
         cmocka_unit_test(test_email),   cmocka_unit_test(test_domain),
         cmocka_unit_test(test_phone),   cmocka_unit_test(test_postcode),
-        cmocka_unit_test(test_reuse),
+        cmocka_unit_test(test_reuse),   cmocka_unit_test(test_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
