@@ -386,9 +386,14 @@ rv_status rv_route_explain(rv_ctx *c, int64_t lead_id, rv_buf *out, rv_err *err)
     for (int k = 0; k < n; k++) {
         char ts[40];
         int64_t u = rv__field_int(&as[k], "user_id");
-        rv_buf_printf(out, "routed %s: %s%lld by %s: %s\n",
-                      rv_ts_format(rv__field_int(&as[k], "at"), ts, sizeof ts), u ? "user " : "nobody",
-                      (long long)u, rv__field_text(c, &as[k], "method"), rv__field_text(c, &as[k], "reason"));
+        char who[32];
+        if (u)
+            snprintf(who, sizeof who, "user %lld", (long long)u);
+        else
+            snprintf(who, sizeof who, "nobody");
+        rv_buf_printf(out, "routed %s: %s by %s: %s\n",
+                      rv_ts_format(rv__field_int(&as[k], "at"), ts, sizeof ts), who,
+                      rv__field_text(c, &as[k], "method"), rv__field_text(c, &as[k], "reason"));
     }
     if (!n)
         rv_buf_puts(out, "routed: never (created without capture)\n");
