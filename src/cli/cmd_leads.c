@@ -46,7 +46,10 @@ static void print_result(rv_cli *c, const rv_capture_result *r)
            r->route_reason ? r->route_reason : "");
 }
 
-static int capture_file(rv_cli *c, const char *path)
+/* Capture every row of the CSV at path.  Each row in its own transaction
+ * (refused rows reported, the others kept), or, with all, every row in one
+ * transaction: the import path, all rows or none. */
+static int capture_file(rv_cli *c, const char *path, bool all)
 {
     rv_csv_reader *rd;
     rv_err err;
@@ -60,8 +63,8 @@ static int capture_file(rv_cli *c, const char *path)
         names[i] = strndup(cols[i], lens[i]);
     long row, ok = 0, bad = 0, linked = 0;
     int n;
-    rv_status st;
-    while (!(st = rv_csv_next(rd, &n, &cols, &lens, &row, &err))) {
+    rv_status st = all ? rv_store_begin(c->ctx.store, &err) : RV_OK;
+    while (!st && !(st = rv_csv_next(rd, &n, &cols, &lens, &row, &err))) {
         json_t *b = json_object();
         for (int i = 0; i < n && i < ncols; i++)
             if (lens[i])
@@ -83,10 +86,24 @@ static int capture_file(rv_cli *c, const char *path)
         free(names[i]);
     free(names);
     rv_csv_close(rd);
-    if (st != RV_ENOTFOUND)
+    if (st == RV_ENOTFOUND && all && !bad)
+        st = rv_store_commit(c->ctx.store, &err);
+    else if (all)
+        rv_store_rollback(c->ctx.store);
+    if (st && st != RV_ENOTFOUND)
         return rv_cli_fail(c, &err);
+    if (all && bad) {
+        printf("refused %ld of %ld leads: nothing imported\n", bad, ok + bad);
+        return 1;
+    }
     printf("captured %ld leads (%ld linked to open leads), refused %ld\n", ok, linked, bad);
     return bad ? 1 : 0;
+}
+
+int rv_cmd_capture_import(rv_cli *c, const char *path)
+{
+    int rc = rv_cli_open(c, false);
+    return rc ? rc : capture_file(c, path, true);
 }
 
 int rv_cmd_capture(rv_cli *c)
@@ -100,7 +117,7 @@ int rv_cmd_capture(rv_cli *c)
     if ((rc = rv_cli_open(c, false)))
         return rc;
     if (file)
-        return capture_file(c, file);
+        return capture_file(c, file, false);
     json_error_t je;
     json_t *b = json_loads(data, 0, &je);
     rv_err err;

@@ -32,7 +32,8 @@ static const rv_cli_cmd commands[] = {
     {NULL, "count", rv_cmd_count, "revos ENTITY count [--filter F]...", "count records"},
     {"import", NULL, rv_cmd_import,
      "revos import ENTITY FILE.csv [--map SRC=field,...] [--format salesforce|hubspot] "
-     "[--ignore-unknown] [--dry-run] [--history-supplied] | revos import maven DIR",
+     "[--ignore-unknown] [--dry-run] [--history-supplied] | revos import leads FILE.csv --capture "
+     "| revos import maven DIR",
      "import a CSV file (upsert by external_id; all rows or none)"},
     {"export", NULL, rv_cmd_export, "revos export ENTITY [--csv|--json] [--filter F]...",
      "write every record of an entity to stdout"},
@@ -85,7 +86,7 @@ static const rv_cli_cmd commands[] = {
 /* Options that take no value. */
 static const char *const flags[] = {"json", "csv", "help", "version", "desc", "quiet", "yes",
                                     "progress", "no-progress", "pretty", "dry-run",
-                                    "ignore-unknown", "history-supplied", "password-stdin", "markdown",
+                                    "ignore-unknown", "history-supplied", "capture", "password-stdin", "markdown",
                                     "compare", "records", "secure-cookies", NULL};
 
 static bool is_flag(const char *name)

@@ -227,7 +227,7 @@ rv_status rv__load(rv_ctx *c, const char *entity, int64_t id, rv_record *out, rv
 rv_status rv__emit_event(rv_ctx *c, const rv_entity *e, int64_t id, const char *kind,
                          const char *payload, rv_err *err)
 {
-    if (c->batch)
+    if (c->batch || c->no_events)
         return RV_OK;
     const rv_entity *ev = rv_entity_find("events");
     rv_record r;

@@ -77,6 +77,10 @@ typedef struct rv_ctx {
     const char *currency;         /* default currency, "USD" */
     bool batch;                   /* inside an import: no per-row events */
     bool no_initial_history;      /* the import supplies stage_history itself */
+    bool no_events;               /* records written by a pipeline that appends
+                                   * one event of its own for all of them
+                                   * (lead capture): no per-record events;
+                                   * audit rows are still written */
     rv_map *refcache;             /* optional: remembered reference lookups */
     /* optional, by entity index: external id -> id of every row of the
      * entities an import writes, the rows it created included (imports on

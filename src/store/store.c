@@ -43,6 +43,12 @@ rv_status rv_store_begin_read(rv_store *s, rv_err *err) { return s->ops->begin_r
 rv_status rv_store_commit(rv_store *s, rv_err *err) { return s->ops->commit(s, err); }
 void rv_store_rollback(rv_store *s) { s->ops->rollback(s); }
 void rv_store_bulk(rv_store *s, bool on) { s->ops->bulk(s, on); }
+rv_status rv_store_checkpoint(rv_store *s, int64_t *frames, rv_err *err)
+{
+    if (frames)
+        *frames = 0;
+    return s->ops->checkpoint ? s->ops->checkpoint(s, frames, err) : RV_OK;
+}
 
 /* Rows of e still in a deferred-insert buffer go to the database first, so
  * that every call sees them. */

@@ -11,7 +11,12 @@
  *
  * Pragmas: journal_mode=WAL, synchronous=NORMAL (durable at checkpoints,
  * never corrupt), foreign_keys=ON (a second line of defence behind the
- * service layer's own reference checks), busy_timeout=10s.
+ * service layer's own reference checks), busy_timeout=10s.  A server's
+ * connections (RV_STORE_NO_AUTOCHECKPOINT) add wal_autocheckpoint=0: the
+ * commit that crosses SQLite's 1,000-frame mark would otherwise copy the
+ * log into the database and fsync it on the request's time; the server's
+ * checkpoint thread does that instead (sq_checkpoint, PASSIVE, so it never
+ * waits for a writer nor makes one wait).
  *
  * Migrations: schema version v creates the tables whose entity has since==v
  * and adds the columns whose field has since==v to older tables, then runs
@@ -319,6 +324,8 @@ static rv_status sq_open(rv_store **out, const char *path, unsigned flags, rv_er
                         err);
     if (!rc && !(flags & RV_STORE_READONLY))
         rc = exec(s, "PRAGMA journal_mode = WAL;", err);
+    if (!rc && (flags & RV_STORE_NO_AUTOCHECKPOINT) && !(flags & RV_STORE_READONLY))
+        rc = exec(s, "PRAGMA wal_autocheckpoint = 0;", err);
     if (rc) {
         rv_err_prefix(err, "opening '%s': ", path);
         sq_close(&s->base);
@@ -435,6 +442,19 @@ static void sq_bulk(rv_store *rs_, bool on)
     sq_store *s = (sq_store *)rs_;
     sqlite3_exec(s->db, on ? "PRAGMA cache_size = -262144" : "PRAGMA cache_size = -2000", NULL,
                  NULL, NULL);
+}
+
+static rv_status sq_checkpoint(rv_store *rs_, int64_t *frames, rv_err *err)
+{
+    sq_store *s = (sq_store *)rs_;
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        return rv_err_set(err, RV_EIO, "db", "checkpoint of '%s' failed: %s", s->base.path,
+                          sqlite3_errmsg(s->db));
+    if (frames)
+        *frames = log > 0 ? log : 0;
+    return RV_OK;
 }
 
 static void bind_val(sqlite3_stmt *st, int col, const rv_field *f, const rv_val *v)
@@ -966,6 +986,7 @@ const rv__store_ops rv__sqlite_ops = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .bulk = sq_bulk,
+    .checkpoint = sq_checkpoint,
     .insert = sq_insert,
     .update = sq_update,
     .del = sq_delete,

@@ -164,6 +164,25 @@ static void pipeline_steps(void **state)
     assert_int_equal(tu_sql_intf(t, "SELECT count(*) FROM events WHERE entity = 'leads' AND record_id = %lld "
                                     "AND kind = 'captured'", (long long)r.lead_id),
                      1);
+    /* one event for the pipeline: the lead's "created" and "captured"; the
+     * task, touch and assignment are named by "captured", audited each */
+    assert_int_equal(tu_sql_intf(t, "SELECT count(*) FROM events WHERE entity <> 'leads' OR record_id <> %lld",
+                                 (long long)r.lead_id),
+                     tu_sql_intf(t, "SELECT count(*) FROM events WHERE id < (SELECT min(id) FROM events "
+                                    "WHERE entity = 'leads' AND record_id = %lld)",
+                                 (long long)r.lead_id));
+    assert_int_equal(tu_sql_intf(t, "SELECT count(*) FROM events WHERE entity = 'leads' AND record_id = %lld",
+                                 (long long)r.lead_id),
+                     2);
+    assert_int_equal(tu_sql_intf(t, "SELECT count(*) FROM events WHERE kind = 'captured' AND "
+                                    "payload LIKE '%%\"task_id\":%lld,%%'",
+                                 (long long)r.task_id),
+                     1);
+    assert_int_equal(tu_sql_intf(t, "SELECT count(*) FROM audit_log WHERE (entity = 'activities' AND "
+                                    "record_id = %lld) OR (entity = 'touches' AND record_id = "
+                                    "(SELECT id FROM touches WHERE lead_id = %lld))",
+                                 (long long)r.task_id, (long long)r.lead_id),
+                     2);
     assert_int_equal(tu_sql_intf(t, "SELECT count(*) FROM touches WHERE lead_id = %lld AND kind = 'form'",
                                  (long long)r.lead_id),
                      1);
