@@ -448,6 +448,12 @@ static rv_status load_all(rv_ctx *c, rv_snap *s, rv_err *err)
 typedef struct entry {
     char *path;
     pthread_rwlock_t lock;
+    /* The entry's own read-only connection (rv_store_open_read: the
+     * replica of $REVOS_READ_URL, or the primary), shared by every thread
+     * that reports on this database, so used under rd_mu only.  Lock
+     * order: lock, then rd_mu. */
+    pthread_mutex_t rd_mu;
+    rv_store *rd;
     rv_snap *snap;
     int64_t audit_max, event_max; /* write signature the snapshot reflects */
     int32_t today;
@@ -464,6 +470,8 @@ void rv_report_cache_clear(void)
     for (entry *e = entries, *n; e; e = n) {
         n = e->next;
         rv_snap_free(e->snap);
+        rv_store_close(e->rd);
+        pthread_mutex_destroy(&e->rd_mu);
         pthread_rwlock_destroy(&e->lock);
         free(e->path);
         free(e);
@@ -482,6 +490,7 @@ static entry *entry_for(const char *path)
         e = rv_xcalloc(1, sizeof *e);
         e->path = rv_xstrdup(path);
         pthread_rwlock_init(&e->lock, NULL);
+        pthread_mutex_init(&e->rd_mu, NULL);
         e->next = entries;
         entries = e;
     }
@@ -495,14 +504,29 @@ static int max_id_row(void *ud, const rv_record *r)
     return 1;
 }
 
-static rv_status max_id(rv_ctx *c, const char *entity, int64_t *out, rv_err *err)
+static rv_status max_id(rv_store *st, const char *entity, int64_t *out, rv_err *err)
 {
     rv_query q;
     rv_query_init(&q, rv_entity_find(entity));
     q.desc = true;
     q.limit = 1;
     *out = 0;
-    return rv_store_list(c->store, &q, max_id_row, out, err);
+    return rv_store_list(st, &q, max_id_row, out, err);
+}
+
+/* The write signature of the database as e's reader sees it (on a
+ * replica: what it has applied), opening the reader on first use.  Caller
+ * holds e->rd_mu. */
+static rv_status signature(entry *e, const char *primary, int64_t *am, int64_t *em, rv_err *err)
+{
+    rv_status st;
+    if (!e->rd && (st = rv_store_open_read(&e->rd, primary, err))) {
+        e->rd = NULL;
+        return st;
+    }
+    if ((st = max_id(e->rd, "audit_log", am, err)) || (st = max_id(e->rd, "events", em, err)))
+        return st;
+    return RV_OK;
 }
 
 typedef struct changes {
@@ -612,8 +636,8 @@ static rv_status refresh_deals(rv_ctx *c, rv_snap *s, const int64_t *ids, int n,
     return st;
 }
 
-static rv_status refresh(rv_ctx *c, entry *e, int64_t audit_max, int64_t event_max, int32_t today,
-                         rv_err *err)
+static rv_status refresh_from(rv_ctx *c, entry *e, int64_t audit_max, int64_t event_max, int32_t today,
+                              rv_err *err)
 {
     rv_snap *s = e->snap;
     rv_status st = RV_OK;
@@ -670,39 +694,67 @@ static rv_status refresh(rv_ctx *c, entry *e, int64_t audit_max, int64_t event_m
     return RV_OK;
 }
 
+/* Bring e's snapshot up to what its reader has applied, reading the
+ * signature and the rows in one read transaction on the reader, so the
+ * snapshot is exactly the database at the signature it records.  Caller
+ * holds e->lock for writing. */
+static rv_status refresh(rv_ctx *c, entry *e, int32_t today, rv_err *err)
+{
+    pthread_mutex_lock(&e->rd_mu);
+    int64_t am = 0, em = 0;
+    rv_status st = signature(e, rv_store_path(c->store), &am, &em, err); /* opens the reader */
+    if (!st)
+        st = rv_store_begin_read(e->rd, err);
+    if (!st) {
+        rv_ctx rc = *c;
+        rc.store = e->rd;
+        st = signature(e, NULL, &am, &em, err);
+        /* never back to an older signature (a replica further behind
+         * than the one read before, after a reconnect) */
+        bool older = e->snap && e->today == today && (am < e->audit_max || em < e->event_max);
+        if (!st && !older)
+            st = refresh_from(&rc, e, am, em, today, err);
+        rv_store_rollback(e->rd); /* read only: nothing to keep */
+    }
+    pthread_mutex_unlock(&e->rd_mu);
+    return st;
+}
+
 /* The fresh snapshot of c's database, read-locked: release with
- * pthread_rwlock_unlock(&e->lock). */
+ * pthread_rwlock_unlock(&e->lock).  Fresh means: built from the entry's
+ * reader at the write signature (max audit_log.id, max events.id) the
+ * reader shows now, or at a later one. */
 static rv_status acquire(rv_ctx *c, entry **out, rv_err *err)
 {
     entry *e = entry_for(rv_store_path(c->store));
     int64_t am, em;
-    rv_status st;
-    if ((st = max_id(c, "audit_log", &am, err)) || (st = max_id(c, "events", &em, err)))
+    pthread_mutex_lock(&e->rd_mu);
+    rv_status st = signature(e, rv_store_path(c->store), &am, &em, err);
+    pthread_mutex_unlock(&e->rd_mu);
+    if (st)
         return st;
     int32_t today = rv_snap_day(rv_now_ms());
-    for (;;) {
-        pthread_rwlock_rdlock(&e->lock);
-        if (e->snap && e->audit_max == am && e->event_max == em && e->today == today) {
-            e->snap->now_ms = rv_now_ms() > e->snap->now_ms ? rv_now_ms() : e->snap->now_ms;
-            *out = e;
-            return RV_OK;
-        }
-        pthread_rwlock_unlock(&e->lock);
-        pthread_rwlock_wrlock(&e->lock);
-        bool stale = !e->snap || e->audit_max != am || e->event_max != em || e->today != today;
-        /* never go back to an older signature another request already passed */
-        if (stale && e->snap && (e->audit_max > am || e->event_max > em))
-            stale = false;
-        st = stale ? refresh(c, e, am, em, today, err) : RV_OK;
-        pthread_rwlock_unlock(&e->lock);
-        if (st)
-            return st;
-        if (!stale) {
-            pthread_rwlock_rdlock(&e->lock);
-            *out = e;
-            return RV_OK;
-        }
+    pthread_rwlock_rdlock(&e->lock);
+    if (e->snap && e->audit_max >= am && e->event_max >= em && e->today == today) {
+        e->snap->now_ms = rv_now_ms() > e->snap->now_ms ? rv_now_ms() : e->snap->now_ms;
+        *out = e;
+        return RV_OK;
     }
+    pthread_rwlock_unlock(&e->lock);
+    pthread_rwlock_wrlock(&e->lock);
+    bool stale = !e->snap || e->audit_max < am || e->event_max < em || e->today != today;
+    st = stale ? refresh(c, e, today, err) : RV_OK;
+    pthread_rwlock_unlock(&e->lock);
+    if (st)
+        return st;
+    /* another request may refresh in between: the snapshot only gets newer */
+    pthread_rwlock_rdlock(&e->lock);
+    if (!e->snap) {
+        pthread_rwlock_unlock(&e->lock);
+        return rv_err_set(err, RV_EIO, NULL, "the analytics snapshot could not be built");
+    }
+    *out = e;
+    return RV_OK;
 }
 
 /* --- access ---------------------------------------------------------------------------- */

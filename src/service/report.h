@@ -12,7 +12,16 @@
  * line items, history) are re-read whole, and anything else (an import,
  * users, teams, stages, accounts, ...) rebuilds the snapshot.  A report
  * therefore never shows data older than the last write committed before
- * it started.
+ * it started, as seen by the snapshot's reader.
+ *
+ * The reader: each snapshot reads through its own connection,
+ * rv_store_open_read (store.h): the streaming replica named by
+ * $REVOS_READ_URL, else the primary, read-only.  The signature and the
+ * rows are read from it, in one read transaction, so with a replica a
+ * report is never older than what the replica had applied when it
+ * started, and may lag the primary by the replay lag; a snapshot never
+ * goes back to an older signature (docs/postgresql.md, "Read replicas").
+ * Record access and drill-down records are read through c->store.
  *
  * Record access: a report counts only the records the asker may read
  * (the access table's read scope of the metric's entity: own, team,
