@@ -350,6 +350,15 @@ static const rv_field quotas_f[] = {
     {.name = "currency", .type = RV_FT_CURRENCY, .def = "USD", .doc = "ISO-4217 code of the amount", .since = 3},
 };
 
+/* --- schema version 4: exchange rates ---------------------------------------- */
+
+static const rv_field fx_rates_f[] = {
+    {.name = "external_id", .type = RV_FT_EXTID, .flags = RV_F_UNIQUE, .doc = "id of this rate in the system it came from; imports upsert by it", .since = 4},
+    {.name = "currency", .type = RV_FT_CURRENCY, .flags = RV_F_REQUIRED | RV_F_INDEX, .doc = "ISO-4217 code of the currency the rate converts from (EUR)", .since = 4},
+    {.name = "rate", .type = RV_FT_TEXT, .flags = RV_F_REQUIRED, .max_len = 32, .doc = "units of the display currency one unit of currency is worth, an exact decimal with at most 9 decimals (1.0825)", .since = 4},
+    {.name = "effective_on", .type = RV_FT_DATE, .flags = RV_F_REQUIRED | RV_F_INDEX, .doc = "first day the rate applies; it applies until the currency's next rate", .since = 4},
+};
+
 ENT(0, teams, "teams", "team", 0, NULL, NULL, "Sales teams; parent_id forms the roll-up hierarchy.");
 ENT(1, users, "users", "user", 0, "User", "owners", "People: reps, managers, marketing, customer success, finance, admins.");
 ENT(2, accounts, "accounts", "account", 0, "Account", "companies", "Companies you sell to.");
@@ -374,6 +383,9 @@ ENT2(20, sessions, "sessions", "session", RV_ENT_READONLY, "Web sign-in sessions
 ENT2(21, api_tokens, "api_tokens", "api_token", RV_ENT_READONLY, "API tokens (stored hashed; shown once at creation).");
 static const rv_entity quotas = {"quotas", "quota", quotas_f, NF(quotas_f), 0, NULL, NULL,
                                  "Revenue targets per user and period (attainment, coverage).", 3, 22};
+static const rv_entity fx_rates = {"fx_rates", "fx_rate", fx_rates_f, NF(fx_rates_f), 0, NULL, NULL,
+                                   "Exchange rates into the display currency, by day: reports convert money in other currencies with them.",
+                                   4, 23};
 
 /* The number in each ENT() row is its position here (a test checks).
  * Order matters: an entity comes after the ones it requires (imports and
@@ -381,7 +393,7 @@ static const rv_entity quotas = {"quotas", "quota", quotas_f, NF(quotas_f), 0, N
 const rv_entity *const rv_entities[] = {
     &teams, &users, &accounts, &contacts, &campaigns, &leads, &products, &pipelines, &stages,
     &deals, &deal_products, &activities, &touches, &subscriptions, &field_defs, &stage_history,
-    &field_history, &events, &settings, &audit_log, &sessions, &api_tokens, &quotas, NULL,
+    &field_history, &events, &settings, &audit_log, &sessions, &api_tokens, &quotas, &fx_rates, NULL,
 };
 const int rv_entity_count = NF(rv_entities) - 1;
 

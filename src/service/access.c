@@ -88,6 +88,8 @@ static const struct rule {
     {"stage_history", "deal_id", "deals", "owner_id", {A, S, T, A, A, A}, {A, N, N, N, N, N}},
     /* compensation data: its owner, their managers, finance and admin */
     {"quotas", "user_id", NULL, NULL, {A, S, O, N, N, A}, {A, S, N, N, N, A}},
+    /* reference data that finance keeps */
+    {"fx_rates", NULL, NULL, NULL, {A, A, A, A, A, A}, {A, N, N, N, N, A}},
     /* revos's own records */
     {"field_history", NULL, NULL, NULL, {A, P, P, P, P, P}, {N, N, N, N, N, N}},
     {"events", NULL, NULL, NULL, {A, P, P, P, P, P}, {N, N, N, N, N, N}},

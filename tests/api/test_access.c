@@ -45,7 +45,7 @@ static const struct want_scope {
     {"field_history", "appppp", "nnnnnn"}, {"events", "appppp", "nnnnnn"},
     {"settings", "annnnn", "annnnn"},      {"audit_log", "annnnn", "nnnnnn"},
     {"sessions", "annnnn", "nnnnnn"},      {"api_tokens", "annnnn", "nnnnnn"},
-    {"quotas", "asonna", "asnnna"},
+    {"quotas", "asonna", "asnnna"},     {"fx_rates", "aaaaaa", "annnna"},
 };
 
 static const struct want_scope *want_of(const char *entity)
@@ -181,6 +181,9 @@ static char *create_body(fixture *f, const char *e, int role, int cs)
         snprintf(b, 600, "{\"kind\":\"visit\",\"at\":\"2024-01-01T00:00:00Z\"}");
     else if (!strcmp(e, "settings"))
         snprintf(b, 600, "{\"key\":\"k%d\",\"value\":\"x\"}", n);
+    else if (!strcmp(e, "fx_rates"))
+        snprintf(b, 600, "{\"currency\":\"X%c%c\",\"rate\":\"1.%d\",\"effective_on\":\"2024-01-01\"}",
+                 'A' + n % 26, 'A' + n / 26 % 26, n);
     else
         fail_msg("no create body for %s", e);
     return b;
@@ -199,7 +202,7 @@ static const char *patch_body(const char *e)
         {"pipelines", "{\"external_id\":\"x\"}"}, {"stages", "{\"stall_days\":5}"},
         {"field_defs", "{\"label\":\"x\"}"},  {"campaigns", "{\"channel\":\"x\"}"},
         {"touches", "{\"channel\":\"x\"}"},   {"settings", "{\"value\":\"y\"}"},
-        {"quotas", "{\"amount\":\"2000\"}"},
+        {"quotas", "{\"amount\":\"2000\"}"},    {"fx_rates", "{\"rate\":\"1.25\"}"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(t[i].e, e))
@@ -278,6 +281,7 @@ static int setup(void **state)
     tu_create(f->t, "settings", "{\"key\":\"rep_read_team\",\"value\":\"false\"}");
     tu_create(f->t, "touches", "{\"kind\":\"visit\",\"at\":\"2024-01-01T00:00:00Z\"}");
     tu_create(f->t, "field_defs", "{\"entity\":\"deals\",\"name\":\"color\",\"type\":\"text\"}");
+    tu_create(f->t, "fx_rates", "{\"currency\":\"EUR\",\"rate\":\"1.08\",\"effective_on\":\"2024-01-01\"}");
     f->campaign = tu_create(f->t, "campaigns", "{\"name\":\"Launch\"}");
     /* parents first: accounts and deals come before their children */
     for (size_t i = 0; i < NOWNED; i++)
