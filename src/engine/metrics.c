@@ -1968,11 +1968,13 @@ int64_t rv_metric_left_out(const rv_snap *s, const rv_mquery *q, const char *ent
     const uint8_t *dead = b == B_DEALS ? s->deals.dead : b == B_SUBS ? s->subs.dead : s->quotas.dead;
     const int32_t *cur = b == B_DEALS ? s->deals.cur : b == B_SUBS ? s->subs.cur : s->quotas.cur;
     int32_t ncur = s->dict[RV_DICT_CURRENCY].n;
+    *n = 0;
+    if (ncur == 0 || b < 0)
+        return 0; /* one currency only (the usual case): no scan */
     int64_t *count = rv_xcalloc((size_t)ncur + 1, sizeof *count), total = 0;
     for (uint32_t i = 0; i < rows; i++)
         if (fx_out[i] && !dead[i] && cur[i] >= 0 && user_visible(q, owner_of(s, b, i)))
             count[cur[i]]++, total++;
-    *n = 0;
     for (int k = 0; k < cap; k++) { /* largest first; ties by code */
         int32_t best = -1;
         for (int32_t c = 0; c < ncur; c++)

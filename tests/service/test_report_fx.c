@@ -158,6 +158,35 @@ static void a_new_rate_applies_from_its_day(void **state)
     assert_int_equal(left, 0);
 }
 
+/* left_out counts only what the asker may read: a rep sees their own deal */
+static void left_out_obeys_record_access(void **state)
+{
+    tu_env *t = *state;
+    int64_t ann = tu_create(t, "users", "{\"name\":\"Ann Rep\",\"email\":\"ann@example.com\",\"role\":\"rep\"}");
+    char json[200];
+    snprintf(json, sizeof json,
+             "{\"name\":\"A1\",\"stage_id\":\"Won\",\"currency\":\"CHF\",\"amount\":\"10\","
+             "\"close_date\":\"2024-02-01\",\"owner_id\":%lld}",
+             (long long)ann);
+    tu_create(t, "deals", json);
+    int64_t left;
+    total(&t->ctx, "won_revenue", NULL, &left);
+    assert_int_equal(left, 3); /* D7, D8 (no owner) and A1 */
+    rv_principal p;
+    rv_err err;
+    rv_ctx c = t->ctx;
+    assert_int_equal(rv_principal_load(&c, ann, &p, &err), RV_OK);
+    c.who = &p;
+    rv_report_req req = {.metric = "won_revenue"};
+    rv_report r;
+    assert_int_equal(rv_report_run(&c, &req, &r, &err), RV_OK);
+    assert_int_equal(r.left_out, 1);
+    assert_int_equal(r.nleft_out, 1);
+    assert_string_equal(r.snap->dict[RV_DICT_CURRENCY].s[r.left_out_by[0].cur], "CHF");
+    assert_int_equal(r.res.total.num, 0);
+    rv_report_end(&r);
+}
+
 static void bad_rates_are_refused(void **state)
 {
     tu_env *t = *state;
@@ -198,6 +227,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(converted_at_the_rate_of_the_day, setup, teardown),
         cmocka_unit_test_setup_teardown(a_new_rate_applies_from_its_day, setup, teardown),
+        cmocka_unit_test_setup_teardown(left_out_obeys_record_access, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_rates_are_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
