@@ -156,6 +156,8 @@ int rv_cmd_report(rv_cli *c)
         return rv_cli_fail(c, &err);
     const rv_metric_info *m = rv_metric_info_at(r.q.metric);
     char buf[256];
+    if (*rv_report_left_out_text(&r, buf, sizeof buf))
+        fprintf(stderr, "revos: note: %s\n", buf);
     if (c->out == RV_OUT_JSON) {
         rv_buf b = RV_BUF_INIT;
         rv_jsonw w;

@@ -1958,6 +1958,37 @@ static bool user_visible(const rv_mquery *q, int32_t u)
     return !q->visible || (u < 0 ? q->see_unowned : q->visible[u] != 0);
 }
 
+int64_t rv_metric_left_out(const rv_snap *s, const rv_mquery *q, const char *entity,
+                           rv_left_out *out, int cap, int *n)
+{
+    int b = !strcmp(entity, "deals") ? B_DEALS : !strcmp(entity, "subscriptions") ? B_SUBS
+            : !strcmp(entity, "quotas") ? B_QUOTAS : -1;
+    uint32_t rows = b == B_DEALS ? s->deals.n : b == B_SUBS ? s->subs.n : b == B_QUOTAS ? s->quotas.n : 0;
+    const uint8_t *fx_out = b == B_DEALS ? s->deals.fx_out : b == B_SUBS ? s->subs.fx_out : s->quotas.fx_out;
+    const uint8_t *dead = b == B_DEALS ? s->deals.dead : b == B_SUBS ? s->subs.dead : s->quotas.dead;
+    const int32_t *cur = b == B_DEALS ? s->deals.cur : b == B_SUBS ? s->subs.cur : s->quotas.cur;
+    int32_t ncur = s->dict[RV_DICT_CURRENCY].n;
+    *n = 0;
+    if (ncur == 0 || b < 0)
+        return 0; /* one currency only (the usual case): no scan */
+    int64_t *count = rv_xcalloc((size_t)ncur + 1, sizeof *count), total = 0;
+    for (uint32_t i = 0; i < rows; i++)
+        if (fx_out[i] && !dead[i] && cur[i] >= 0 && user_visible(q, owner_of(s, b, i)))
+            count[cur[i]]++, total++;
+    for (int k = 0; k < cap; k++) { /* largest first; ties by code */
+        int32_t best = -1;
+        for (int32_t c = 0; c < ncur; c++)
+            if (count[c] && (best < 0 || count[c] > count[best]))
+                best = c;
+        if (best < 0)
+            break;
+        out[(*n)++] = (rv_left_out){best, count[best]};
+        count[best] = 0;
+    }
+    free(count);
+    return total;
+}
+
 rv_status rv_warnings(const rv_snap *s, const rv_mquery *q, double coverage_target, rv_warning **out,
                       int *n, rv_err *err)
 {

@@ -128,6 +128,18 @@ int32_t rv_period_start(const rv_snap *s, rv_dim d, int32_t code);
 rv_status rv_period_parse(const rv_snap *s, const char *text, int32_t *from, int32_t *to,
                           rv_err *err);
 
+/* Money left out of reports: the records of entity (deals, subscriptions or
+ * quotas; none for other entities) that q's asker may see, whose money is
+ * in a currency with no exchange rate in effect on its day (snapshot.h,
+ * fx_out), counted per currency.  Fills at most cap rows of out, largest
+ * count first; returns the number of such records in all. */
+typedef struct rv_left_out {
+    int32_t cur; /* RV_DICT_CURRENCY code */
+    int64_t records;
+} rv_left_out;
+int64_t rv_metric_left_out(const rv_snap *s, const rv_mquery *q, const char *entity,
+                           rv_left_out *out, int cap, int *n);
+
 /* The records behind a number: calls fn with the row index of each record
  * of rv_metric_drill_entity(metric) that contributes to the group whose
  * filters q holds (q's dims are ignored). */

@@ -63,7 +63,7 @@ static void free_cols(const col *c, int nc)
                       C(s->deals.created), C(s->deals.updated), C(s->deals.type), C(s->deals.q),    \
                       C(s->deals.dead), C(s->deals.prob), C(s->deals.pushes), C(s->deals.product),                    \
                       C(s->deals.stage_since), C(s->deals.last_touch), C(s->deals.max_pos),         \
-                      C(s->deals.influenced)}
+                      C(s->deals.influenced), C(s->deals.cur), C(s->deals.fx_out)}
 #define LINE_COLS(s) {C(s->lines.deal), C(s->lines.product), C(s->lines.value)}
 #define HIST_COLS(s) {C(s->history.deal), C(s->history.stage), C(s->history.at), C(s->history.left)}
 #define LEAD_COLS(s) {C(s->leads.id), C(s->leads.owner), C(s->leads.campaign), C(s->leads.source),  \
@@ -75,9 +75,12 @@ static void free_cols(const col *c, int nc)
 #define TOUCH_COLS(s) {C(s->touches.campaign), C(s->touches.lead), C(s->touches.deal),              \
                        C(s->touches.day)}
 #define SUB_COLS(s) {C(s->subs.id), C(s->subs.account), C(s->subs.product), C(s->subs.start),       \
-                     C(s->subs.end), C(s->subs.renewal), C(s->subs.mrr), C(s->subs.dead)}
+                     C(s->subs.end), C(s->subs.renewal), C(s->subs.mrr), C(s->subs.dead),          \
+                     C(s->subs.cur), C(s->subs.fx_out)}
 #define QUOTA_COLS(s) {C(s->quotas.id), C(s->quotas.user), C(s->quotas.start), C(s->quotas.end),    \
-                       C(s->quotas.amount), C(s->quotas.dead)}
+                       C(s->quotas.amount), C(s->quotas.dead), C(s->quotas.cur),                    \
+                       C(s->quotas.fx_out)}
+#define FX_COLS(s) {C(s->fx.cur), C(s->fx.day), C(s->fx.rate)}
 
 /* --- dictionaries and id maps ---------------------------------------------------- */
 
@@ -222,11 +225,13 @@ void rv_snap_free(rv_snap *s)
     col a[] = USERS_COLS(s), b[] = TEAMS_COLS(s), c[] = ACC_COLS(s), d[] = CON_COLS(s),
         e[] = PROD_COLS(s), f[] = CAMP_COLS(s), g[] = PIPE_COLS(s), h[] = STAGE_COLS(s),
         i[] = DEAL_COLS(s), j[] = LINE_COLS(s), k[] = HIST_COLS(s), l[] = LEAD_COLS(s),
-        m[] = ACT_COLS(s), n[] = TOUCH_COLS(s), o[] = SUB_COLS(s), p[] = QUOTA_COLS(s);
+        m[] = ACT_COLS(s), n[] = TOUCH_COLS(s), o[] = SUB_COLS(s), p[] = QUOTA_COLS(s),
+        x[] = FX_COLS(s);
     free_cols(a, NC(a)), free_cols(b, NC(b)), free_cols(c, NC(c)), free_cols(d, NC(d));
     free_cols(e, NC(e)), free_cols(f, NC(f)), free_cols(g, NC(g)), free_cols(h, NC(h));
     free_cols(i, NC(i)), free_cols(j, NC(j)), free_cols(k, NC(k)), free_cols(l, NC(l));
     free_cols(m, NC(m)), free_cols(n, NC(n)), free_cols(o, NC(o)), free_cols(p, NC(p));
+    free_cols(x, NC(x));
     rv_idmap *maps[] = {&s->users.ix, &s->teams.ix, &s->accounts.ix, &s->contacts.ix,
                         &s->products.ix, &s->campaigns.ix, &s->pipelines.ix, &s->stages.ix,
                         &s->deals.ix, &s->leads.ix, &s->subs.ix, &s->quotas.ix};
@@ -354,6 +359,8 @@ uint32_t rv_snap_add_deal(rv_snap *s, int64_t id)
     s->deals.type[i] = s->deals.q[i] = s->deals.dead[i] = s->deals.influenced[i] = 0;
     s->deals.pushes[i] = 0;
     s->deals.prob[i] = RV_PROB_STAGE;
+    s->deals.cur[i] = RV_NONE;
+    s->deals.fx_out[i] = 0;
     rv_idmap_put(&s->deals.ix, id, (int32_t)i);
     return i;
 }
@@ -419,6 +426,8 @@ uint32_t rv_snap_add_sub(rv_snap *s, int64_t id)
     s->subs.start[i] = s->subs.end[i] = s->subs.renewal[i] = RV_DAY_NONE;
     s->subs.mrr[i] = 0;
     s->subs.dead[i] = 0;
+    s->subs.cur[i] = RV_NONE;
+    s->subs.fx_out[i] = 0;
     rv_idmap_put(&s->subs.ix, id, (int32_t)i);
     return i;
 }
@@ -432,8 +441,53 @@ uint32_t rv_snap_add_quota(rv_snap *s, int64_t id)
     s->quotas.start[i] = s->quotas.end[i] = RV_DAY_NONE;
     s->quotas.amount[i] = 0;
     s->quotas.dead[i] = 0;
+    s->quotas.cur[i] = RV_NONE;
+    s->quotas.fx_out[i] = 0;
     rv_idmap_put(&s->quotas.ix, id, (int32_t)i);
     return i;
+}
+
+uint32_t rv_snap_add_fx(rv_snap *s)
+{
+    col c[] = FX_COLS(s);
+    uint32_t i = add_row(&s->fx.n, &s->fx.cap, c, NC(c));
+    s->fx.cur[i] = RV_NONE;
+    s->fx.day[i] = RV_DAY_NONE;
+    s->fx.rate[i] = 0;
+    return i;
+}
+
+/* by (cur, day): insertion sort, rates are a few hundred rows at most */
+void rv_snap_fx_sort(rv_snap *s)
+{
+    for (uint32_t i = 1; i < s->fx.n; i++) {
+        int32_t c = s->fx.cur[i], d = s->fx.day[i];
+        int64_t r = s->fx.rate[i];
+        uint32_t j = i;
+        for (; j > 0 && (s->fx.cur[j - 1] > c || (s->fx.cur[j - 1] == c && s->fx.day[j - 1] > d)); j--) {
+            s->fx.cur[j] = s->fx.cur[j - 1];
+            s->fx.day[j] = s->fx.day[j - 1];
+            s->fx.rate[j] = s->fx.rate[j - 1];
+        }
+        s->fx.cur[j] = c, s->fx.day[j] = d, s->fx.rate[j] = r;
+    }
+}
+
+bool rv_snap_fx_rate(const rv_snap *s, int32_t cur, int32_t day, int64_t *rate)
+{
+    /* the first row after (cur, day), then one back */
+    uint32_t lo = 0, hi = s->fx.n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (s->fx.cur[mid] < cur || (s->fx.cur[mid] == cur && s->fx.day[mid] <= day))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || s->fx.cur[lo - 1] != cur || day == RV_DAY_NONE)
+        return false;
+    *rate = s->fx.rate[lo - 1];
+    return true;
 }
 
 /* --- deriving -------------------------------------------------------------------- */

@@ -6,8 +6,10 @@
  * so that a metric is a tight loop over a few arrays.  References are
  * already resolved to row indexes (RV_NONE when empty or pointing
  * nowhere), text that metrics group by is dictionary-coded, money is int64
- * minor units of the display currency, dates are days since 1970 and
- * instants unix ms.
+ * minor units of the display currency (money in another currency is
+ * converted by the loader at the rate of `fx` in effect on its day, or
+ * left out and flagged in fx_out: docs/metrics.md), dates are days since
+ * 1970 and instants unix ms.
  *
  * The engine does no I/O: the service layer (service/report.c) fills a
  * snapshot from the store, table by table, through the append functions
@@ -33,7 +35,11 @@
 #define RV_PROB_STAGE 255
 
 /* Dictionaries of text that metrics group by. */
-enum { RV_DICT_REGION, RV_DICT_INDUSTRY, RV_DICT_COUNTRY, RV_DICT_SOURCE, RV_DICT_CHANNEL, RV_DICT_N };
+enum {
+    RV_DICT_REGION, RV_DICT_INDUSTRY, RV_DICT_COUNTRY, RV_DICT_SOURCE, RV_DICT_CHANNEL,
+    RV_DICT_CURRENCY, /* currencies other than the display currency */
+    RV_DICT_N
+};
 
 typedef struct rv_dict {
     rv_map map; /* text -> code */
@@ -166,6 +172,11 @@ typedef struct rv_snap {
         int32_t *last_touch;  /* latest of updated and its activities */
         int32_t *max_pos;     /* furthest open position reached; won = past the last */
         uint8_t *influenced;  /* a campaign touch names it */
+        /* money in another currency: cur its RV_DICT_CURRENCY code
+         * (RV_NONE: the display currency), fx_out 1 when no rate was in
+         * effect, so amount and list_amount are 0 (left out) */
+        int32_t *cur;
+        uint8_t *fx_out;
         rv_idmap ix;
     } deals;
     struct { /* deal_products */
@@ -205,6 +216,8 @@ typedef struct rv_snap {
         int32_t *account, *product, *start, *end, *renewal; /* end RV_DAY_NONE: running */
         int64_t *mrr;
         uint8_t *dead;
+        int32_t *cur; /* as deals.cur, deals.fx_out */
+        uint8_t *fx_out;
         rv_idmap ix;
     } subs;
     struct {
@@ -213,8 +226,15 @@ typedef struct rv_snap {
         int32_t *user, *start, *end;
         int64_t *amount;
         uint8_t *dead;
+        int32_t *cur; /* as deals.cur, deals.fx_out */
+        uint8_t *fx_out;
         rv_idmap ix;
     } quotas;
+    struct { /* exchange rates into the display currency, by (cur, day) after rv_snap_fx_sort */
+        uint32_t n, cap;
+        int32_t *cur, *day; /* RV_DICT_CURRENCY code; first day in effect */
+        int64_t *rate;      /* x RV_RATE_SCALE (model/money.h) */
+    } fx;
 } rv_snap;
 
 /* A new, empty snapshot for `today` (days since 1970) and now_ms. */
@@ -242,6 +262,14 @@ uint32_t rv_snap_add_activity(rv_snap *s);
 uint32_t rv_snap_add_touch(rv_snap *s);
 uint32_t rv_snap_add_sub(rv_snap *s, int64_t id);
 uint32_t rv_snap_add_quota(rv_snap *s, int64_t id);
+uint32_t rv_snap_add_fx(rv_snap *s);
+
+/* Sort the exchange rates once they are all added. */
+void rv_snap_fx_sort(rv_snap *s);
+/* The rate of currency cur (RV_DICT_CURRENCY code) in effect on day: the
+ * one with the latest first day on or before day.  False when there is
+ * none (no rate, or only later ones). */
+bool rv_snap_fx_rate(const rv_snap *s, int32_t cur, int32_t day, int64_t *rate);
 
 /* Interned copy of text in the snapshot's memory (names). */
 char *rv_snap_strdup(rv_snap *s, const char *t, size_t len);

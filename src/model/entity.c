@@ -472,6 +472,15 @@ static const rv_field engagement_rules_f[] = {
 #define ENT4(idx, v, n, o, fl, d) \
     static const rv_entity v = {n, o, v##_f, NF(v##_f), fl, NULL, NULL, d, 4, idx}
 
+/* --- schema version 5: exchange rates ---------------------------------------- */
+
+static const rv_field fx_rates_f[] = {
+    {.name = "external_id", .type = RV_FT_EXTID, .flags = RV_F_UNIQUE, .doc = "id of this rate in the system it came from; imports upsert by it", .since = 5},
+    {.name = "currency", .type = RV_FT_CURRENCY, .flags = RV_F_REQUIRED | RV_F_INDEX, .doc = "ISO-4217 code of the currency the rate converts from (EUR)", .since = 5},
+    {.name = "rate", .type = RV_FT_TEXT, .flags = RV_F_REQUIRED, .max_len = 32, .doc = "units of the display currency one unit of currency is worth, an exact decimal with at most 9 decimals (1.0825)", .since = 5},
+    {.name = "effective_on", .type = RV_FT_DATE, .flags = RV_F_REQUIRED | RV_F_INDEX, .doc = "first day the rate applies; it applies until the currency's next rate", .since = 5},
+};
+
 ENT(0, teams, "teams", "team", 0, NULL, NULL, "Sales teams; parent_id forms the roll-up hierarchy.");
 ENT(1, users, "users", "user", 0, "User", "owners", "People: reps, managers, marketing, customer success, finance, admins.");
 ENT(2, accounts, "accounts", "account", 0, "Account", "companies", "Companies you sell to.");
@@ -505,6 +514,9 @@ ENT4(28, lead_assignments, "lead_assignments", "lead_assignment", RV_ENT_READONL
 ENT4(29, sla_policies, "sla_policies", "sla_policy", 0, "Follow-up SLA per lead priority and what a breach does.");
 ENT4(30, fit_rules, "fit_rules", "fit_rule", 0, "ICP fit scoring: points per lead field value or range, capped per field.");
 ENT4(31, engagement_rules, "engagement_rules", "engagement_rule", 0, "Engagement scoring: points per touch or activity kind, halved every half-life.");
+static const rv_entity fx_rates = {"fx_rates", "fx_rate", fx_rates_f, NF(fx_rates_f), 0, NULL, NULL,
+                                   "Exchange rates into the display currency, by day: reports convert money in other currencies with them.",
+                                   5, 32};
 
 /* The number in each ENT() row is its position here (a test checks).
  * Order matters: an entity comes after the ones it requires (imports and
@@ -514,7 +526,7 @@ const rv_entity *const rv_entities[] = {
     &deals, &deal_products, &activities, &touches, &subscriptions, &field_defs, &stage_history,
     &field_history, &events, &settings, &audit_log, &sessions, &api_tokens, &quotas,
     &lead_sources, &capture_keys, &routing_pools, &routing_rules, &pool_members,
-    &lead_assignments, &sla_policies, &fit_rules, &engagement_rules, NULL,
+    &lead_assignments, &sla_policies, &fit_rules, &engagement_rules, &fx_rates, NULL,
 };
 const int rv_entity_count = NF(rv_entities) - 1;
 

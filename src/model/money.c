@@ -86,6 +86,51 @@ range:
                       rv_err_quote(q, sizeof q, s, len));
 }
 
+rv_status rv_rate_parse(const char *s, size_t len, int64_t *scaled, const char *field, rv_err *err)
+{
+    char q[80];
+    size_t i = 0;
+    __int128 v = 0;
+    int digits = 0, decs = 0;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++)
+        v = v < RV_RATE_MAX ? v * 10 + (s[i] - '0') : v;
+    if (i < len && s[i] == '.')
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++, decs++)
+            v = v < RV_RATE_MAX ? v * 10 + (s[i] - '0') : v;
+    if (i != len || digits == 0)
+        return rv_err_set(err, RV_EINVAL, field, "%s must be a decimal number such as 1.0825, got '%s'",
+                          field, rv_err_quote(q, sizeof q, s, len));
+    if (decs > 9)
+        return rv_err_set(err, RV_EINVAL, field, "%s must have at most 9 decimal places, got '%s'",
+                          field, rv_err_quote(q, sizeof q, s, len));
+    for (; decs < 9 && v <= RV_RATE_MAX; decs++)
+        v *= 10;
+    if (v == 0)
+        return rv_err_set(err, RV_EINVAL, field, "%s must be greater than 0, got '%s'", field,
+                          rv_err_quote(q, sizeof q, s, len));
+    if (v > RV_RATE_MAX)
+        return rv_err_set(err, RV_EINVAL, field, "%s must be at most 1000000, got '%s'", field,
+                          rv_err_quote(q, sizeof q, s, len));
+    *scaled = (int64_t)v;
+    return RV_OK;
+}
+
+bool rv_money_convert(int64_t amount, int from_exp, int to_exp, int64_t rate, int64_t *out)
+{
+    __int128 num = (__int128)(amount < 0 ? -amount : amount) * rate, den = RV_RATE_SCALE;
+    for (int e = from_exp; e < to_exp; e++)
+        num *= 10;
+    for (int e = to_exp; e < from_exp; e++)
+        den *= 10;
+    __int128 q = num / den, r = num % den;
+    if (r * 2 > den || (r * 2 == den && (q & 1)))
+        q++;
+    if (q > RV_MONEY_MAX_UNITS)
+        return false;
+    *out = amount < 0 ? -(int64_t)q : (int64_t)q;
+    return true;
+}
+
 char *rv_money_format(int64_t units, int exp, char *buf, size_t cap)
 {
     /* by hand, right to left: amounts are printed on every listed row */

@@ -33,6 +33,30 @@ rv_status rv_money_parse(const char *s, size_t len, int exp, int64_t *out, const
 /* Write minor units as a decimal with exactly `exp` decimals; returns buf. */
 char *rv_money_format(int64_t units, int exp, char *buf, size_t cap);
 
+/* --- exchange rates ----------------------------------------------------------
+ *
+ * A rate says how many units of the display currency one unit of another
+ * currency is worth ("1.0825": one EUR is 1.0825 USD).  It is kept exact,
+ * as a scaled integer: rate x 10^9 (RV_RATE_SCALE), so at most 9 decimals,
+ * and at most 1,000,000. */
+#define RV_RATE_SCALE 1000000000LL
+#define RV_RATE_MAX (1000000LL * RV_RATE_SCALE)
+
+/* Parse a rate ("1.0825") into rate x 10^9.  Errors name the field and
+ * quote the value: not a number, more than 9 decimals, 0 or less, above
+ * 1,000,000. */
+rv_status rv_rate_parse(const char *s, size_t len, int64_t *scaled, const char *field, rv_err *err);
+
+/* Convert amount minor units of a currency with from_exp decimals into a
+ * currency with to_exp decimals at rate (x 10^9):
+ *
+ *   out = amount x rate / 10^9 x 10^(to_exp - from_exp)
+ *
+ * computed exactly in 128 bits and rounded once, half to even, to whole
+ * minor units.  False (out untouched) when the result is beyond
+ * RV_MONEY_MAX_UNITS. */
+bool rv_money_convert(int64_t amount, int from_exp, int to_exp, int64_t rate, int64_t *out);
+
 /* Parse a plain integer (optional sign, digits, no spaces). */
 rv_status rv_int_parse(const char *s, size_t len, int64_t *out, const char *field, rv_err *err);
 

@@ -99,6 +99,8 @@ static const struct rule {
     {"fit_rules", NULL, NULL, NULL, {A, A, A, A, N, N}, {A, N, N, A, N, N}},
     {"engagement_rules", NULL, NULL, NULL, {A, A, A, A, N, N}, {A, N, N, A, N, N}},
     {"capture_keys", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},
+    /* reference data that finance keeps */
+    {"fx_rates", NULL, NULL, NULL, {A, A, A, A, A, A}, {A, N, N, N, N, A}},
     /* revos's own records */
     {"field_history", NULL, NULL, NULL, {A, P, P, P, P, P}, {N, N, N, N, N, N}},
     {"events", NULL, NULL, NULL, {A, P, P, P, P, P}, {N, N, N, N, N, N}},

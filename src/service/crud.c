@@ -21,7 +21,7 @@
 
 static const rv__behaviour *const behaviours[] = {
     &rv__deal_behaviour,    &rv__stage_behaviour, &rv__account_behaviour, &rv__contact_behaviour,
-    &rv__lead_behaviour,    &rv__activity_behaviour, NULL};
+    &rv__lead_behaviour,    &rv__activity_behaviour, &rv__fx_rate_behaviour, NULL};
 
 static const rv__behaviour *behaviour_of(const rv_entity *e)
 {
@@ -102,6 +102,21 @@ void rv_svc_read_end(rv_ctx *c)
 #define RECENT_SLOTS 1024
 #define RECENT_ENTITIES 64 /* > number of entities, like the import's counters */
 
+/* Reading ahead (PostgreSQL, where each read is a round trip): a record
+ * missing from the cache is read with the AHEAD_MIN..AHEAD_MAX records of
+ * its entity that follow it in id order (or precede it, when the miss
+ * before was at a higher id), in one query.  A re-import reads its rows
+ * back in the order they were written, which is id order, so one query
+ * answers a chunk of rows.  The chunk doubles while at least half of the
+ * previous chunk was used before the next miss and halves otherwise, so
+ * reads in no particular order cost a few extra rows per round trip, not
+ * more round trips.  Chunks accumulate up to AHEAD_MAX records per entity,
+ * so a small table read in random order (the accounts, owners and stages
+ * that rows refer to) is soon held whole. */
+#define AHEAD_MIN 8
+#define AHEAD_START 64
+#define AHEAD_MAX 1024
+
 typedef struct recent_rec {
     rv_record r; /* text points into text */
     char *text;
@@ -113,9 +128,17 @@ typedef struct defs_list {
     recent_rec *recs;
 } defs_list;
 
+typedef struct ahead_list {
+    int n, got, used, chunk; /* records held, read by the last query, read back
+                              * since; size of the next query */
+    int64_t missed;     /* id of the last miss */
+    recent_rec *recs;   /* AHEAD_MAX, by id ascending; r.ent NULL: dropped */
+} ahead_list;
+
 struct rv__recent {
     recent_rec slot[RECENT_SLOTS];
     defs_list *defs[RECENT_ENTITIES]; /* NULL: not listed yet */
+    ahead_list *ahead[RECENT_ENTITIES];
 };
 
 rv__recent *rv__recent_new(void) { return rv_xcalloc(1, sizeof(rv__recent)); }
@@ -141,6 +164,15 @@ void rv__recent_free(rv__recent *rc)
     for (int k = 0; k < RECENT_SLOTS; k++)
         free(rc->slot[k].text);
     defs_drop(rc);
+    for (int k = 0; k < RECENT_ENTITIES; k++) {
+        ahead_list *l = rc->ahead[k];
+        if (!l)
+            continue;
+        for (int i = 0; i < AHEAD_MAX; i++)
+            free(l->recs[i].text);
+        free(l->recs);
+        free(l);
+    }
     free(rc);
 }
 
@@ -178,13 +210,39 @@ static recent_rec *recent_slot(rv__recent *rc, const rv_entity *e, int64_t id)
     return &rc->slot[(h >> 40) % RECENT_SLOTS];
 }
 
+/* The record of e with this id among those read ahead, or NULL. */
+static recent_rec *ahead_find(rv__recent *rc, const rv_entity *e, int64_t id)
+{
+    ahead_list *l = e->index < RECENT_ENTITIES ? rc->ahead[e->index] : NULL;
+    int lo = 0, hi = l ? l->n : 0;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (l->recs[mid].r.id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < (l ? l->n : 0) && l->recs[lo].r.id == id && l->recs[lo].r.ent == e)
+        return &l->recs[lo];
+    return NULL;
+}
+
+/* Forget e's record id, written or deleted since it was read. */
+static void recent_forget(rv_ctx *c, const rv_entity *e, int64_t id)
+{
+    if (!strcmp(e->name, "field_defs"))
+        defs_drop(c->recent);
+    recent_rec *a = ahead_find(c->recent, e, id);
+    if (a)
+        a->r.ent = NULL;
+}
+
 /* Remember r as stored (after a create or an update). */
 static void recent_put(rv_ctx *c, const rv_record *r)
 {
     if (!c->recent)
         return;
-    if (!strcmp(r->ent->name, "field_defs"))
-        defs_drop(c->recent);
+    recent_forget(c, r->ent, r->id);
     rec_copy(recent_slot(c->recent, r->ent, r->id), r);
 }
 
@@ -192,11 +250,66 @@ static void recent_drop(rv_ctx *c, const rv_entity *e, int64_t id)
 {
     if (!c->recent)
         return;
-    if (!strcmp(e->name, "field_defs"))
-        defs_drop(c->recent);
+    recent_forget(c, e, id);
     recent_rec *s = recent_slot(c->recent, e, id);
     if (s->text && s->r.ent == e && s->r.id == id)
         s->r.ent = NULL;
+}
+
+static int ahead_row(void *ud, const rv_record *r)
+{
+    ahead_list *l = ud;
+    rec_copy(&l->recs[l->n++], r);
+    return l->n == AHEAD_MAX;
+}
+
+static int cmp_rec_id(const void *a, const void *b)
+{
+    int64_t x = ((const recent_rec *)a)->r.id, y = ((const recent_rec *)b)->r.id;
+    return x < y ? -1 : x > y;
+}
+
+/* Read e's record id and the records after (or before) it into e's ahead
+ * list, beside those read before while there is room. */
+static rv_status read_ahead(rv_ctx *c, const rv_entity *e, int64_t id, rv_err *err)
+{
+    ahead_list *l = c->recent->ahead[e->index];
+    if (!l) {
+        l = c->recent->ahead[e->index] = rv_xcalloc(1, sizeof *l);
+        l->recs = rv_xcalloc(AHEAD_MAX, sizeof *l->recs);
+        l->chunk = AHEAD_START;
+    } else if (l->got) {
+        l->chunk = l->used * 2 >= l->got ? l->chunk * 2 : l->chunk / 2;
+        l->chunk = l->chunk < AHEAD_MIN ? AHEAD_MIN : l->chunk > AHEAD_MAX ? AHEAD_MAX : l->chunk;
+    }
+    bool down = l->missed > id;
+    l->missed = id;
+    if (l->n + l->chunk > AHEAD_MAX)
+        l->n = 0; /* full: start again (the buffers stay for reuse) */
+    int old = l->n;
+    l->used = 0;
+    rv_query q;
+    rv_query_init(&q, e);
+    q.filters[q.nfilters++] = (rv_filter){.field = RV_COL_ID, .op = down ? RV_OP_LE : RV_OP_GE,
+                                          .val = {.i = id, .state = RV_V_SET}};
+    q.sort_field = RV_COL_ID;
+    q.desc = down;
+    q.limit = l->chunk;
+    rv_status st = rv_store_list(c->store, &q, ahead_row, l, err);
+    l->got = l->n - old;
+    if (!l->got)
+        return st;
+    /* the rows read replace older copies in their id range; then by id */
+    int64_t lo = l->recs[old].r.id, hi = l->recs[l->n - 1].r.id;
+    if (lo > hi)
+        lo = hi, hi = l->recs[old].r.id;
+    for (int i = 0; i < old; i++)
+        if (l->recs[i].r.id >= lo && l->recs[i].r.id <= hi)
+            l->recs[i].r.id = INT64_MAX;
+    qsort(l->recs, (size_t)l->n, sizeof *l->recs, cmp_rec_id);
+    while (l->n && l->recs[l->n - 1].r.id == INT64_MAX)
+        l->n--;
+    return st;
 }
 
 /* The cached record as the caller's own: text copied into c->arena. */
@@ -217,6 +330,18 @@ rv_status rv__load(rv_ctx *c, const char *entity, int64_t id, rv_record *out, rv
     if (s->text && s->r.ent == e && s->r.id == id) {
         rec_out(c, &s->r, out);
         return RV_OK;
+    }
+    if (rv_store_can_defer(c->store) && e->index < RECENT_ENTITIES) {
+        recent_rec *a = ahead_find(c->recent, e, id);
+        rv_status st;
+        if (!a && (st = read_ahead(c, e, id, err)))
+            return st;
+        if (a || (a = ahead_find(c->recent, e, id))) {
+            c->recent->ahead[e->index]->used++;
+            rec_out(c, &a->r, out);
+            return RV_OK;
+        }
+        /* not there: the store says so in its own words */
     }
     rv_status st = rv_store_get(c->store, e, id, out, c->arena, err);
     if (!st)
@@ -683,7 +808,7 @@ static rv_status update_tx(rv_ctx *c, void *ud, rv_err *err)
     rv_status st;
     if ((st = check_secret(c, a->changes, err)) ||
         (st = rv_access_check(c, e, a->changes->id, true, err)) ||
-        (st = rv_store_get(c->store, e, a->changes->id, old, c->arena, err)))
+        (st = rv__load(c, e->name, a->changes->id, old, err)))
         return st;
     *r = *old;
     for (int i = 0; i < e->nfields; i++)

@@ -46,7 +46,7 @@ static void pend(loader *l, uint32_t row, int64_t id)
 enum {
     T_TEAMS, T_USERS, T_ACCOUNTS, T_CONTACTS, T_PRODUCTS, T_CAMPAIGNS, T_PIPELINES, T_STAGES,
     T_DEALS, T_LINES, T_HISTORY, T_PUSHES, T_LEADS, T_ACTIVITIES, T_TOUCHES, T_SUBS, T_QUOTAS,
-    T_SETTINGS, T_N
+    T_SETTINGS, T_FX, T_N
 };
 
 static const struct table_def {
@@ -73,6 +73,7 @@ static const struct table_def {
     [T_SUBS] = {"subscriptions", "id account_id product_id mrr start_on end_on renewal_on status currency"},
     [T_QUOTAS] = {"quotas", "id user_id period_start period_end amount currency"},
     [T_SETTINGS] = {"settings", "key value"},
+    [T_FX] = {"fx_rates", "currency rate effective_on"},
 };
 
 static void loader_init(loader *l, rv_snap *s, int t)
@@ -162,13 +163,41 @@ static bool bad_email(const rv_val *v)
     return !at || !memchr(at, '.', v->len - (size_t)(at - v->s));
 }
 
-static int64_t money_of(loader *l, const rv_val *amount, const rv_val *cur)
+/* The one place money changes currency (docs/metrics.md): amount, in the
+ * minor units of cur, in the display currency at the rate of cur in
+ * effect on day, rounded half-even to whole minor units
+ * (rv_money_convert).  code gets cur's RV_DICT_CURRENCY code (RV_NONE for
+ * the display currency); with no rate in effect the amount is left out:
+ * 0, and *out is set. */
+static int64_t money_at(rv_snap *s, const rv_val *amount, int32_t code, int32_t day, uint8_t *out)
 {
-    if (!set(amount))
-        return 0;
-    if (has_text(cur) && (cur->len != 3 || strncmp(cur->s, l->s->currency, 3)))
-        return 0; /* another currency: left out (docs/metrics.md) */
-    return amount->i;
+    if (!set(amount) || code == RV_NONE)
+        return set(amount) ? amount->i : 0;
+    int64_t rate, v;
+    if (rv_snap_fx_rate(s, code, day, &rate) &&
+        rv_money_convert(amount->i, rv_currency_exponent(s->dict[RV_DICT_CURRENCY].s[code]),
+                         s->cur_exp, rate, &v))
+        return v;
+    *out = 1;
+    return 0;
+}
+
+/* The RV_DICT_CURRENCY code of a currency column (RV_NONE: empty, or the
+ * display currency). */
+static int32_t currency_code(rv_snap *s, const rv_val *cur)
+{
+    if (!has_text(cur) || (cur->len == 3 && !strncmp(cur->s, s->currency, 3)))
+        return RV_NONE;
+    return rv_dict_code(&s->dict[RV_DICT_CURRENCY], cur->s, cur->len);
+}
+
+/* The day whose rate converts deal d: its close date once won or lost (today
+ * when it has none), today while open. */
+static int32_t deal_fx_day(const rv_snap *s, int32_t d)
+{
+    int32_t st = s->deals.stage[d];
+    bool closed = st >= 0 && s->stages.kind[st] != RV_STAGE_OPEN;
+    return closed && s->deals.close[d] != RV_DAY_NONE ? s->deals.close[d] : s->today;
 }
 
 static int load_row(void *ud, const rv_val *v)
@@ -275,9 +304,12 @@ static int load_row(void *ud, const rv_val *v)
         s->deals.stage[i] = ref(&s->stages.ix, &v[4]);
         s->deals.campaign[i] = ref(&s->campaigns.ix, &v[5]);
         s->deals.source[i] = rv_dict_code(&s->dict[RV_DICT_SOURCE], v[6].s, has_text(&v[6]) ? v[6].len : 0);
-        s->deals.amount[i] = money_of(l, &v[7], &v[16]);
-        s->deals.list_amount[i] = money_of(l, &v[8], &v[16]);
         s->deals.close[i] = dayv(&v[9]);
+        s->deals.cur[i] = currency_code(s, &v[16]);
+        s->deals.fx_out[i] = 0;
+        s->deals.amount[i] = money_at(s, &v[7], s->deals.cur[i], deal_fx_day(s, i), &s->deals.fx_out[i]);
+        s->deals.list_amount[i] =
+            money_at(s, &v[8], s->deals.cur[i], deal_fx_day(s, i), &s->deals.fx_out[i]);
         s->deals.created[i] = rv_snap_day(set(&v[10]) ? v[10].i : iv(&v[11], RV_MS_NONE));
         s->deals.updated[i] = rv_snap_day(iv(&v[12], RV_MS_NONE));
         int t = enum_ix(e, "type", &v[13]);
@@ -297,7 +329,11 @@ static int load_row(void *ud, const rv_val *v)
         uint32_t i = rv_snap_add_line(s);
         s->lines.deal[i] = ref(&s->deals.ix, &v[0]);
         s->lines.product[i] = ref(&s->products.ix, &v[1]);
-        s->lines.value[i] = iv(&v[2], 1) * iv(&v[3], 0) - iv(&v[4], 0);
+        int32_t d = s->lines.deal[i];
+        rv_val value = {.i = iv(&v[2], 1) * iv(&v[3], 0) - iv(&v[4], 0), .state = RV_V_SET};
+        uint8_t out = 0; /* the deal says so already */
+        s->lines.value[i] = d >= 0 ? money_at(s, &value, s->deals.cur[d], deal_fx_day(s, d), &out)
+                                   : value.i;
         break;
     }
     case T_HISTORY: {
@@ -364,7 +400,9 @@ static int load_row(void *ud, const rv_val *v)
         uint32_t i = rv_snap_add_sub(s, v[0].i);
         s->subs.account[i] = ref(&s->accounts.ix, &v[1]);
         s->subs.product[i] = ref(&s->products.ix, &v[2]);
-        s->subs.mrr[i] = money_of(l, &v[3], &v[8]);
+        s->subs.cur[i] = currency_code(s, &v[8]);
+        s->subs.fx_out[i] = 0;
+        s->subs.mrr[i] = money_at(s, &v[3], s->subs.cur[i], s->today, &s->subs.fx_out[i]);
         s->subs.start[i] = dayv(&v[4]);
         s->subs.end[i] = dayv(&v[5]);
         s->subs.renewal[i] = dayv(&v[6]);
@@ -375,7 +413,22 @@ static int load_row(void *ud, const rv_val *v)
         s->quotas.user[i] = ref(&s->users.ix, &v[1]);
         s->quotas.start[i] = dayv(&v[2]);
         s->quotas.end[i] = dayv(&v[3]);
-        s->quotas.amount[i] = money_of(l, &v[4], &v[5]);
+        s->quotas.cur[i] = currency_code(s, &v[5]);
+        s->quotas.fx_out[i] = 0;
+        s->quotas.amount[i] =
+            money_at(s, &v[4], s->quotas.cur[i], s->quotas.start[i], &s->quotas.fx_out[i]);
+        break;
+    }
+    case T_FX: {
+        int64_t rate;
+        int32_t code = currency_code(s, &v[0]);
+        if (code == RV_NONE || !set(&v[2]) || !has_text(&v[1]) ||
+            rv_rate_parse(v[1].s, v[1].len, &rate, "rate", NULL))
+            break; /* the display currency needs no rate; rates are checked on write */
+        uint32_t i = rv_snap_add_fx(s);
+        s->fx.cur[i] = code;
+        s->fx.day[i] = (int32_t)v[2].i;
+        s->fx.rate[i] = rate;
         break;
     }
     case T_SETTINGS: {
@@ -435,7 +488,10 @@ static rv_status load_table(rv_ctx *c, rv_snap *s, int t, const int64_t *ids, in
 
 static rv_status load_all(rv_ctx *c, rv_snap *s, rv_err *err)
 {
+    /* the display currency, then the rates into it, then the money */
     rv_status st = load_table(c, s, T_SETTINGS, NULL, 0, err);
+    if (!st && !(st = load_table(c, s, T_FX, NULL, 0, err)))
+        rv_snap_fx_sort(s);
     for (int t = 0; t < T_SETTINGS && !st; t++)
         st = load_table(c, s, t, NULL, 0, err);
     if (!st)
@@ -448,6 +504,12 @@ static rv_status load_all(rv_ctx *c, rv_snap *s, rv_err *err)
 typedef struct entry {
     char *path;
     pthread_rwlock_t lock;
+    /* The entry's own read-only connection (rv_store_open_read: the
+     * replica of $REVOS_READ_URL, or the primary), shared by every thread
+     * that reports on this database, so used under rd_mu only.  Lock
+     * order: lock, then rd_mu. */
+    pthread_mutex_t rd_mu;
+    rv_store *rd;
     rv_snap *snap;
     int64_t audit_max, event_max; /* write signature the snapshot reflects */
     int32_t today;
@@ -464,6 +526,8 @@ void rv_report_cache_clear(void)
     for (entry *e = entries, *n; e; e = n) {
         n = e->next;
         rv_snap_free(e->snap);
+        rv_store_close(e->rd);
+        pthread_mutex_destroy(&e->rd_mu);
         pthread_rwlock_destroy(&e->lock);
         free(e->path);
         free(e);
@@ -482,6 +546,7 @@ static entry *entry_for(const char *path)
         e = rv_xcalloc(1, sizeof *e);
         e->path = rv_xstrdup(path);
         pthread_rwlock_init(&e->lock, NULL);
+        pthread_mutex_init(&e->rd_mu, NULL);
         e->next = entries;
         entries = e;
     }
@@ -495,14 +560,29 @@ static int max_id_row(void *ud, const rv_record *r)
     return 1;
 }
 
-static rv_status max_id(rv_ctx *c, const char *entity, int64_t *out, rv_err *err)
+static rv_status max_id(rv_store *st, const char *entity, int64_t *out, rv_err *err)
 {
     rv_query q;
     rv_query_init(&q, rv_entity_find(entity));
     q.desc = true;
     q.limit = 1;
     *out = 0;
-    return rv_store_list(c->store, &q, max_id_row, out, err);
+    return rv_store_list(st, &q, max_id_row, out, err);
+}
+
+/* The write signature of the database as e's reader sees it (on a
+ * replica: what it has applied), opening the reader on first use.  Caller
+ * holds e->rd_mu. */
+static rv_status signature(entry *e, const char *primary, int64_t *am, int64_t *em, rv_err *err)
+{
+    rv_status st;
+    if (!e->rd && (st = rv_store_open_read(&e->rd, primary, err))) {
+        e->rd = NULL;
+        return st;
+    }
+    if ((st = max_id(e->rd, "audit_log", am, err)) || (st = max_id(e->rd, "events", em, err)))
+        return st;
+    return RV_OK;
 }
 
 typedef struct changes {
@@ -612,8 +692,8 @@ static rv_status refresh_deals(rv_ctx *c, rv_snap *s, const int64_t *ids, int n,
     return st;
 }
 
-static rv_status refresh(rv_ctx *c, entry *e, int64_t audit_max, int64_t event_max, int32_t today,
-                         rv_err *err)
+static rv_status refresh_from(rv_ctx *c, entry *e, int64_t audit_max, int64_t event_max, int32_t today,
+                              rv_err *err)
 {
     rv_snap *s = e->snap;
     rv_status st = RV_OK;
@@ -670,39 +750,67 @@ static rv_status refresh(rv_ctx *c, entry *e, int64_t audit_max, int64_t event_m
     return RV_OK;
 }
 
+/* Bring e's snapshot up to what its reader has applied, reading the
+ * signature and the rows in one read transaction on the reader, so the
+ * snapshot is exactly the database at the signature it records.  Caller
+ * holds e->lock for writing. */
+static rv_status refresh(rv_ctx *c, entry *e, int32_t today, rv_err *err)
+{
+    pthread_mutex_lock(&e->rd_mu);
+    int64_t am = 0, em = 0;
+    rv_status st = signature(e, rv_store_path(c->store), &am, &em, err); /* opens the reader */
+    if (!st)
+        st = rv_store_begin_read(e->rd, err);
+    if (!st) {
+        rv_ctx rc = *c;
+        rc.store = e->rd;
+        st = signature(e, NULL, &am, &em, err);
+        /* never back to an older signature (a replica further behind
+         * than the one read before, after a reconnect) */
+        bool older = e->snap && e->today == today && (am < e->audit_max || em < e->event_max);
+        if (!st && !older)
+            st = refresh_from(&rc, e, am, em, today, err);
+        rv_store_rollback(e->rd); /* read only: nothing to keep */
+    }
+    pthread_mutex_unlock(&e->rd_mu);
+    return st;
+}
+
 /* The fresh snapshot of c's database, read-locked: release with
- * pthread_rwlock_unlock(&e->lock). */
+ * pthread_rwlock_unlock(&e->lock).  Fresh means: built from the entry's
+ * reader at the write signature (max audit_log.id, max events.id) the
+ * reader shows now, or at a later one. */
 static rv_status acquire(rv_ctx *c, entry **out, rv_err *err)
 {
     entry *e = entry_for(rv_store_path(c->store));
     int64_t am, em;
-    rv_status st;
-    if ((st = max_id(c, "audit_log", &am, err)) || (st = max_id(c, "events", &em, err)))
+    pthread_mutex_lock(&e->rd_mu);
+    rv_status st = signature(e, rv_store_path(c->store), &am, &em, err);
+    pthread_mutex_unlock(&e->rd_mu);
+    if (st)
         return st;
     int32_t today = rv_snap_day(rv_now_ms());
-    for (;;) {
-        pthread_rwlock_rdlock(&e->lock);
-        if (e->snap && e->audit_max == am && e->event_max == em && e->today == today) {
-            e->snap->now_ms = rv_now_ms() > e->snap->now_ms ? rv_now_ms() : e->snap->now_ms;
-            *out = e;
-            return RV_OK;
-        }
-        pthread_rwlock_unlock(&e->lock);
-        pthread_rwlock_wrlock(&e->lock);
-        bool stale = !e->snap || e->audit_max != am || e->event_max != em || e->today != today;
-        /* never go back to an older signature another request already passed */
-        if (stale && e->snap && (e->audit_max > am || e->event_max > em))
-            stale = false;
-        st = stale ? refresh(c, e, am, em, today, err) : RV_OK;
-        pthread_rwlock_unlock(&e->lock);
-        if (st)
-            return st;
-        if (!stale) {
-            pthread_rwlock_rdlock(&e->lock);
-            *out = e;
-            return RV_OK;
-        }
+    pthread_rwlock_rdlock(&e->lock);
+    if (e->snap && e->audit_max >= am && e->event_max >= em && e->today == today) {
+        e->snap->now_ms = rv_now_ms() > e->snap->now_ms ? rv_now_ms() : e->snap->now_ms;
+        *out = e;
+        return RV_OK;
     }
+    pthread_rwlock_unlock(&e->lock);
+    pthread_rwlock_wrlock(&e->lock);
+    bool stale = !e->snap || e->audit_max < am || e->event_max < em || e->today != today;
+    st = stale ? refresh(c, e, today, err) : RV_OK;
+    pthread_rwlock_unlock(&e->lock);
+    if (st)
+        return st;
+    /* another request may refresh in between: the snapshot only gets newer */
+    pthread_rwlock_rdlock(&e->lock);
+    if (!e->snap) {
+        pthread_rwlock_unlock(&e->lock);
+        return rv_err_set(err, RV_EIO, NULL, "the analytics snapshot could not be built");
+    }
+    *out = e;
+    return RV_OK;
 }
 
 /* --- access ---------------------------------------------------------------------------- */
@@ -850,6 +958,8 @@ rv_status rv_report_run(rv_ctx *c, const rv_report_req *req, rv_report *r, rv_er
         rv_report_end(r);
         return st;
     }
+    r->left_out = rv_metric_left_out(r->snap, &r->q, rv_metric_info_at(r->q.metric)->entity,
+                                     r->left_out_by, RV_REPORT_MAX_LEFT_OUT, &r->nleft_out);
     if (req->compare) {
         if (r->res.from == RV_DAY_NONE || r->res.to == RV_DAY_NONE) {
             rv_report_end(r);
@@ -1034,7 +1144,39 @@ void rv_report_json(const rv_report *r, rv_jsonw *w)
     rv_report_json_rows(r, w);
     rv_jsonw_key(w, "total");
     value_json(r, &r->res.total, w);
+    rv_jsonw_key(w, "left_out");
+    rv_jsonw_obj_begin(w);
+    rv_jsonw_key(w, "records");
+    rv_jsonw_int(w, r->left_out);
+    rv_jsonw_key(w, "currencies");
+    rv_jsonw_arr_begin(w);
+    for (int k = 0; k < r->nleft_out; k++) {
+        rv_jsonw_obj_begin(w);
+        rv_jsonw_key(w, "currency");
+        rv_jsonw_str(w, r->snap->dict[RV_DICT_CURRENCY].s[r->left_out_by[k].cur]);
+        rv_jsonw_key(w, "records");
+        rv_jsonw_int(w, r->left_out_by[k].records);
+        rv_jsonw_obj_end(w);
+    }
+    rv_jsonw_arr_end(w);
     rv_jsonw_obj_end(w);
+    rv_jsonw_obj_end(w);
+}
+
+const char *rv_report_left_out_text(const rv_report *r, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (!r->left_out)
+        return buf;
+    const rv_entity *e = rv_entity_find(rv_metric_info_at(r->q.metric)->entity);
+    size_t n = (size_t)snprintf(buf, cap, "%lld %s left out: no exchange rate into %s for",
+                                (long long)r->left_out, r->left_out == 1 ? e->one : e->name,
+                                r->snap->currency);
+    for (int k = 0; k < r->nleft_out && n < cap; k++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s %s (%lld)", k ? "," : "",
+                              r->snap->dict[RV_DICT_CURRENCY].s[r->left_out_by[k].cur],
+                              (long long)r->left_out_by[k].records);
+    return buf;
 }
 
 void rv_report_catalogue_json(rv_jsonw *w)

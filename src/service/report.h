@@ -12,7 +12,16 @@
  * line items, history) are re-read whole, and anything else (an import,
  * users, teams, stages, accounts, ...) rebuilds the snapshot.  A report
  * therefore never shows data older than the last write committed before
- * it started.
+ * it started, as seen by the snapshot's reader.
+ *
+ * The reader: each snapshot reads through its own connection,
+ * rv_store_open_read (store.h): the streaming replica named by
+ * $REVOS_READ_URL, else the primary, read-only.  The signature and the
+ * rows are read from it, in one read transaction, so with a replica a
+ * report is never older than what the replica had applied when it
+ * started, and may lag the primary by the replay lag; a snapshot never
+ * goes back to an older signature (docs/postgresql.md, "Read replicas").
+ * Record access and drill-down records are read through c->store.
  *
  * Record access: a report counts only the records the asker may read
  * (the access table's read scope of the metric's entity: own, team,
@@ -28,6 +37,7 @@
 #include "service/service.h"
 
 #define RV_REPORT_MAX_FILTERS 8
+#define RV_REPORT_MAX_LEFT_OUT 8 /* currencies listed; the count covers all */
 
 /* A report request in text form, as the CLI and the API receive it. */
 typedef struct rv_report_req {
@@ -48,6 +58,10 @@ typedef struct rv_report {
     rv_mresult prev; /* the window before, when compare */
     void *hold;      /* the cache entry */
     uint8_t *mask;
+    /* money left out for want of an exchange rate (rv_metric_left_out) */
+    int64_t left_out;
+    rv_left_out left_out_by[RV_REPORT_MAX_LEFT_OUT];
+    int nleft_out;
 } rv_report;
 
 /* Run a report; on success r holds the snapshot (read-locked) until
@@ -55,9 +69,15 @@ typedef struct rv_report {
 rv_status rv_report_run(rv_ctx *c, const rv_report_req *req, rv_report *r, rv_err *err);
 void rv_report_end(rv_report *r);
 
+/* One line for people when money was left out of r for want of an
+ * exchange rate ("2 deals left out: no exchange rate into USD for JPY (2)"),
+ * else "" (the CLI prints it on stderr; the API has "left_out"). */
+const char *rv_report_left_out_text(const rv_report *r, char *buf, size_t cap);
+
 /* The report as JSON: {"metric", "label", "unit", "currency", "by",
- * "from", "to", "data": [rows], "total"}; each row has the dimension
- * values by name and the value under the metric's name. */
+ * "from", "to", "data": [rows], "total", "left_out": {"records": N,
+ * "currencies": [{"currency": "JPY", "records": 2}, ...]}}; each row has
+ * the dimension values by name and the value under the metric's name. */
 void rv_report_json(const rv_report *r, rv_jsonw *w);
 /* Only the rows, as a JSON array (what `revos report --json` prints). */
 void rv_report_json_rows(const rv_report *r, rv_jsonw *w);

@@ -77,7 +77,8 @@ rv_status rv_store_insert(rv_store *s, rv_record *r, rv_err *err)
 
 rv_status rv_store_update(rv_store *s, const rv_record *r, rv_err *err)
 {
-    rv_status rc = sync(s, r->ent, err);
+    /* a deferring store buffers updates behind the inserts of the table */
+    rv_status rc = s->deferring ? RV_OK : sync(s, r->ent, err);
     return rc ? rc : s->ops->update(s, r, err);
 }
 
@@ -91,6 +92,7 @@ rv_status rv_store_get(rv_store *s, const rv_entity *e, int64_t id, rv_record *o
                        rv_err *err)
 {
     rv_status rc = sync(s, e, err);
+    s->stats.gets++;
     return rc ? rc : s->ops->get(s, e, id, out, a, err);
 }
 
@@ -199,6 +201,7 @@ rv_status rv_store_count_refs(rv_store *s, const rv_entity *e, int64_t id, const
 rv_status rv_store_list(rv_store *s, const rv_query *q, rv_row_fn fn, void *ud, rv_err *err)
 {
     rv_status rc = sync_query(s, q, err);
+    s->stats.lists++;
     return rc ? rc : s->ops->list(s, q, fn, ud, err);
 }
 

@@ -211,6 +211,12 @@ rv_status rv_store_copy_end(rv_store *s, int64_t *rows, rv_err *err);
  * made before it), and at defer_end.  A table's buffer goes after the
  * buffers of the tables it refers to, so references hold.
  *
+ * rv_store_update waits likewise in a second buffer of its table (a second
+ * update of the same row writes the buffer first), written after the
+ * table's inserts as one COPY into a temporary table and one
+ * UPDATE ... FROM it; such an update of a row that does not exist is
+ * reported to fn like a refused row, not returned.
+ *
  * Each COPY runs under a savepoint.  When the database refuses it (a unique
  * value taken, a reference to nothing), the COPY is rolled back and its
  * rows are inserted one at a time: those refused are reported to fn(ud,
@@ -235,10 +241,14 @@ typedef void (*rv_key_fn)(void *ud, const char *text, size_t len, int64_t id);
 rv_status rv_store_keys(rv_store *s, const rv_entity *e, int fi, rv_key_fn fn, void *ud,
                         rv_err *err);
 
-/* What this connection wrote since it was opened: rows inserted one
- * statement each, COPY statements, and the rows those wrote. */
+/* What this connection did since it was opened: rows inserted one
+ * statement each, COPY statements, and the rows those wrote; records read
+ * one by one (rv_store_get), list queries (rv_store_list calls), and
+ * UPDATE statements on PostgreSQL (one per row, or one per batch of
+ * deferred updates). */
 typedef struct rv_store_stats {
     int64_t inserts, copies, copy_rows;
+    int64_t gets, lists, updates;
 } rv_store_stats;
 void rv_store_stats_get(const rv_store *s, rv_store_stats *out);
 

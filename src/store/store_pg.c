@@ -65,6 +65,8 @@
  */
 #include "store/store_internal.h"
 
+#include "core/map.h"
+
 #include <endian.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -876,9 +878,11 @@ static rv_status pg_insert(rv_store *rs_, rv_record *r, rv_err *err)
     return rc;
 }
 
-static rv_status pg_update(rv_store *rs_, const rv_record *r, rv_err *err)
+static rv_status defer_update(pg_store *s, const rv_record *r, rv_err *err);
+
+/* One UPDATE statement for r. */
+static rv_status update_now(pg_store *s, const rv_record *r, rv_err *err)
 {
-    pg_store *s = (pg_store *)rs_;
     const rv_entity *e = r->ent;
     char name[16];
     rv_status rc = ent_stmt(s, e, ST_UPD, name, err);
@@ -891,12 +895,19 @@ static rv_status pg_update(rv_store *rs_, const rv_record *r, rv_err *err)
     p_int(&p, r->updated_at);
     p_int(&p, r->id);
     PGresult *res = run_write(s, name, &p);
+    s->base.stats.updates++;
     if (!res_ok(res))
         rc = write_error(s, res, r, err);
     else if (!strcmp(PQcmdTuples(res), "0"))
         rc = rv_err_set(err, RV_ENOTFOUND, "id", "%s %lld not found", e->one, (long long)r->id);
     PQclear(res);
     return rc;
+}
+
+static rv_status pg_update(rv_store *rs_, const rv_record *r, rv_err *err)
+{
+    pg_store *s = (pg_store *)rs_;
+    return s->base.deferring ? defer_update(s, r, err) : update_now(s, r, err);
 }
 
 static rv_status pg_delete(rv_store *rs_, const rv_entity *e, int64_t id, rv_err *err)
@@ -1342,11 +1353,12 @@ static rv_status copy_strip(pg_store *s, const rv_entity *e, rv_err *err)
     return rc;
 }
 
-/* Start COPY e FROM STDIN (binary) with the binary header in s->copybuf. */
-static rv_status copy_start(pg_store *s, const rv_entity *e, rv_err *err)
+/* Start COPY table FROM STDIN (binary), table having e's columns (NULL:
+ * e's own table), with the binary header in s->copybuf. */
+static rv_status copy_start_into(pg_store *s, const rv_entity *e, const char *table, rv_err *err)
 {
     rv_buf b = RV_BUF_INIT;
-    rv_buf_printf(&b, "COPY %s (id", e->name);
+    rv_buf_printf(&b, "COPY %s (id", table ? table : e->name);
     for (int i = 0; i < e->nfields; i++)
         rv_buf_printf(&b, ", %s", e->fields[i].name);
     rv_buf_puts(&b, ", created_at, updated_at) FROM STDIN (FORMAT binary)");
@@ -1366,6 +1378,11 @@ static rv_status copy_start(pg_store *s, const rv_entity *e, rv_err *err)
     put32(&s->copybuf, 0); /* flags */
     put32(&s->copybuf, 0); /* header extension length */
     return RV_OK;
+}
+
+static rv_status copy_start(pg_store *s, const rv_entity *e, rv_err *err)
+{
+    return copy_start_into(s, e, NULL, err);
 }
 
 /* One row in COPY's binary form. */
@@ -1500,10 +1517,17 @@ static rv_status pg_copy_end(rv_store *rs_, int64_t *rows, rv_err *err)
 #define DEFER_BYTES (8 * 1024 * 1024)
 #define RESERVE_MAX 16384
 
-typedef struct defer_buf {
+/* A buffer of rows in COPY's binary form, and the tag of each. */
+typedef struct defer_rows {
     rv_buf rows;
     int64_t *tags;
     long n, cap;
+} defer_rows;
+
+typedef struct defer_buf {
+    defer_rows ins; /* new rows */
+    defer_rows upd; /* updated rows, whole, each id at most once (upd_ids) */
+    rv_map upd_ids;
     int64_t *ids; /* reserved, ascending; ids[next..nids) not given yet */
     int nids, next;
     int block;     /* size of the next reservation */
@@ -1515,6 +1539,7 @@ static defer_buf *defer_of(pg_store *s, const rv_entity *e)
     if (!s->defer[e->index]) {
         s->defer[e->index] = rv_xcalloc(1, sizeof(defer_buf));
         s->defer[e->index]->block = 16;
+        rv_map_init(&s->defer[e->index]->upd_ids);
     }
     return s->defer[e->index];
 }
@@ -1551,20 +1576,21 @@ static rv_status defer_reserve(pg_store *s, const rv_entity *e, defer_buf *d, rv
     return RV_OK;
 }
 
-/* Insert the buffered rows of e one at a time, reporting those refused:
- * after a COPY of them failed. */
-static rv_status defer_replay(pg_store *s, const rv_entity *e, defer_buf *d, rv_err *err)
+/* Write the buffered rows b of e one at a time (inserts, or with update
+ * set updates), reporting those refused: after a COPY of them failed. */
+static rv_status defer_replay(pg_store *s, const rv_entity *e, const defer_rows *b, bool update,
+                              rv_err *err)
 {
     char name[16];
     snprintf(name, sizeof name, "e%d_y", e->index);
-    rv_buf b = RV_BUF_INIT;
+    rv_buf sql = RV_BUF_INIT;
     params p;
     p.n = 0;
-    insert_sql(&b, &p, e, true);
-    rv_status rc = prepare(s, name, rv_buf_str(&b), &p, err);
-    rv_buf_release(&b);
-    const char *at = d->rows.data, *end = d->rows.data + d->rows.len;
-    for (long k = 0; !rc && k < d->n && at + 2 <= end; k++) {
+    insert_sql(&sql, &p, e, true);
+    rv_status rc = update ? RV_OK : prepare(s, name, rv_buf_str(&sql), &p, err);
+    rv_buf_release(&sql);
+    const char *at = b->rows.data, *end = b->rows.data + b->rows.len;
+    for (long k = 0; !rc && k < b->n && at + 2 <= end; k++) {
         /* the row as it was encoded: a count, then (length, bytes) per column */
         rv_record r;
         rv_record_init(&r, e);
@@ -1597,23 +1623,98 @@ static rv_status defer_replay(pg_store *s, const rv_entity *e, defer_buf *d, rv_
             if (!null)
                 at += len;
         }
-        PGresult *res = run_write(s, name, &p);
-        if (res_ok(res)) {
-            s->base.stats.inserts++;
+        rv_err why;
+        rv_err_clear(&why);
+        rv_status st = RV_OK;
+        if (update) {
+            st = update_now(s, &r, &why);
         } else {
-            rv_err why;
-            rv_err_clear(&why);
-            rv_status st = write_error(s, res, &r, &why);
-            if (st == RV_EIO || st == RV_EBUSY)
-                rc = rv_err_set(err, st, why.field, "%s", why.message);
-            else if (s->base.defer_fn)
-                s->base.defer_fn(s->base.defer_ud, d->tags[k], &why);
+            PGresult *res = run_write(s, name, &p);
+            if (res_ok(res))
+                s->base.stats.inserts++;
+            else
+                st = write_error(s, res, &r, &why);
+            PQclear(res);
         }
-        PQclear(res);
+        if (st == RV_EIO || st == RV_EBUSY)
+            rc = rv_err_set(err, st, why.field, "%s", why.message);
+        else if (st && s->base.defer_fn)
+            s->base.defer_fn(s->base.defer_ud, b->tags[k], &why);
     }
-    char dealloc[40];
-    snprintf(dealloc, sizeof dealloc, "DEALLOCATE %s", name);
-    exec_quiet(s, dealloc);
+    if (!update) {
+        char dealloc[40];
+        snprintf(dealloc, sizeof dealloc, "DEALLOCATE %s", name);
+        exec_quiet(s, dealloc);
+    }
+    return rc;
+}
+
+/* COPY the rows of b into table (NULL: e's own); *copied: rows written. */
+static rv_status copy_rows(pg_store *s, const rv_entity *e, const char *table, const defer_rows *b,
+                           int64_t *copied, rv_err *why)
+{
+    rv_status st = copy_start_into(s, e, table, why);
+    if (!st) {
+        rv_buf_append(&s->copybuf, b->rows.data, b->rows.len);
+        st = copy_finish(s, copied, why);
+    }
+    return st;
+}
+
+/* After the statements before it (SAVEPOINT rv_copy first) went well:
+ * release the savepoint; when they failed, undo them and write the rows of
+ * b one by one to find the culprits. */
+static rv_status savepoint_end(pg_store *s, rv_status failed, const rv_entity *e,
+                               const defer_rows *b, bool update, rv_err *err)
+{
+    if (!failed)
+        return exec(s, "RELEASE SAVEPOINT rv_copy", err);
+    rv_status rc = exec(s, "ROLLBACK TO SAVEPOINT rv_copy; RELEASE SAVEPOINT rv_copy", err);
+    return rc ? rc : defer_replay(s, e, b, update, err);
+}
+
+/* Write the buffered updates of e with one statement: the rows are copied
+ * into a temporary table shaped like e's, then
+ *   UPDATE e SET f = u.f, ..., updated_at = u.updated_at FROM rv_upd_e u
+ *   WHERE e.id = u.id
+ * under a savepoint; if the database refuses it (a unique value, a
+ * reference to nothing, a row gone) the updates are replayed one by one. */
+static rv_status defer_flush_updates(pg_store *s, const rv_entity *e, defer_buf *d, rv_err *err)
+{
+    defer_rows *u = &d->upd;
+    char table[80];
+    snprintf(table, sizeof table, "rv_upd_%s", e->name);
+    rv_buf sql = RV_BUF_INIT;
+    rv_buf_printf(&sql,
+                  "SAVEPOINT rv_copy; CREATE TEMP TABLE IF NOT EXISTS %s (LIKE %s) ON COMMIT DROP; "
+                  "TRUNCATE %s",
+                  table, e->name, table);
+    rv_status rc = exec(s, rv_buf_str(&sql), err);
+    if (!rc) {
+        rv_err why;
+        int64_t copied = 0;
+        rv_status st = copy_rows(s, e, table, u, &copied, &why);
+        if (!st) {
+            rv_buf_reset(&sql);
+            rv_buf_printf(&sql, "UPDATE %s SET ", e->name);
+            for (int i = 0; i < e->nfields; i++)
+                rv_buf_printf(&sql, "%s = u.%s, ", e->fields[i].name, e->fields[i].name);
+            rv_buf_printf(&sql, "updated_at = u.updated_at FROM %s u WHERE %s.id = u.id", table,
+                          e->name);
+            PGresult *res = PQexec(s->conn, rv_buf_str(&sql));
+            s->base.stats.updates++;
+            if (!res_ok(res))
+                st = db_error(s, res, &why, "updating");
+            else if (strtoll(PQcmdTuples(res), NULL, 10) != u->n)
+                st = RV_ENOTFOUND; /* a row is gone: the replay says which */
+            PQclear(res);
+        }
+        rc = savepoint_end(s, st, e, u, true, err);
+    }
+    rv_buf_release(&sql);
+    u->n = 0;
+    rv_buf_reset(&u->rows);
+    rv_map_clear(&d->upd_ids);
     return rc;
 }
 
@@ -1623,34 +1724,37 @@ static rv_status defer_flush(pg_store *s, const rv_entity *e, rv_err *err)
 {
     defer_buf *d = s->defer[e->index];
     uint64_t bit = 1ull << e->index;
-    if (!d || d->n == 0 || (s->flushing & bit))
+    if (!d || (d->ins.n == 0 && d->upd.n == 0) || (s->flushing & bit))
         return RV_OK;
     s->flushing |= bit;
     rv_status rc = RV_OK;
     for (int i = 0; i < e->nfields && !rc; i++)
         if (e->fields[i].type == RV_FT_REF && strcmp(e->fields[i].ref, e->name) != 0)
             rc = defer_flush(s, rv_entity_find(e->fields[i].ref), err);
-    if (!rc)
-        rc = exec(s, "SAVEPOINT rv_copy", err);
-    if (!rc) {
+    if (!rc && d->ins.n && !(rc = exec(s, "SAVEPOINT rv_copy", err))) {
         rv_err why;
         int64_t rows = 0;
-        rv_status cst = copy_start(s, e, &why);
-        if (!cst) {
-            rv_buf_append(&s->copybuf, d->rows.data, d->rows.len);
-            cst = copy_finish(s, &rows, &why);
-        }
-        if (!cst) {
-            rc = exec(s, "RELEASE SAVEPOINT rv_copy", err);
-        } else if ((rc = exec(s, "ROLLBACK TO SAVEPOINT rv_copy; RELEASE SAVEPOINT rv_copy",
-                              err)) == RV_OK) {
-            rc = defer_replay(s, e, d, err); /* which rows, and why */
-        }
+        rc = savepoint_end(s, copy_rows(s, e, NULL, &d->ins, &rows, &why), e, &d->ins, false, err);
     }
-    d->n = 0;
-    rv_buf_reset(&d->rows);
+    d->ins.n = 0;
+    rv_buf_reset(&d->ins.rows);
+    /* updates after inserts: an updated row may be one this import created */
+    if (!rc && d->upd.n)
+        rc = defer_flush_updates(s, e, d, err);
     s->flushing &= ~bit;
     return rc;
+}
+
+/* Append r with its tag; true when the buffer is full and must go out. */
+static bool rows_add(defer_rows *b, const rv_record *r, int64_t tag)
+{
+    copy_encode(&b->rows, r);
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 1024;
+        b->tags = rv_xrealloc(b->tags, (size_t)b->cap * sizeof *b->tags);
+    }
+    b->tags[b->n++] = tag;
+    return b->n >= DEFER_ROWS || b->rows.len >= DEFER_BYTES;
 }
 
 static rv_status defer_insert(pg_store *s, rv_record *r, rv_err *err)
@@ -1660,15 +1764,21 @@ static rv_status defer_insert(pg_store *s, rv_record *r, rv_err *err)
     if (d->next == d->nids && (rc = defer_reserve(s, r->ent, d, err)))
         return rc;
     r->id = d->ids[d->next++];
-    copy_encode(&d->rows, r);
-    if (d->n == d->cap) {
-        d->cap = d->cap ? d->cap * 2 : 1024;
-        d->tags = rv_xrealloc(d->tags, (size_t)d->cap * sizeof *d->tags);
-    }
-    d->tags[d->n++] = s->base.defer_tag;
-    if (d->n >= DEFER_ROWS || d->rows.len >= DEFER_BYTES)
-        return defer_flush(s, r->ent, err);
-    return RV_OK;
+    return rows_add(&d->ins, r, s->base.defer_tag) ? defer_flush(s, r->ent, err) : RV_OK;
+}
+
+/* An update waits in its table's buffer like an insert; a second update
+ * of the same row writes the buffer first (one row per id in a batch). */
+static rv_status defer_update(pg_store *s, const rv_record *r, rv_err *err)
+{
+    defer_buf *d = defer_of(s, r->ent);
+    int64_t seen;
+    rv_status rc;
+    if (rv_map_get(&d->upd_ids, (const char *)&r->id, sizeof r->id, &seen) &&
+        (rc = defer_flush(s, r->ent, err)))
+        return rc;
+    rv_map_put(&d->upd_ids, (const char *)&r->id, sizeof r->id, 1);
+    return rows_add(&d->upd, r, s->base.defer_tag) ? defer_flush(s, r->ent, err) : RV_OK;
 }
 
 /* Give back reserved ids (from the first unused one, or with all_ids
@@ -1690,8 +1800,11 @@ static void defer_release(pg_store *s, bool all_ids)
                      (long long)back, e->name, (long long)d->ids[d->nids - 1]);
             exec_quiet(s, sql);
         }
-        rv_buf_release(&d->rows);
-        free(d->tags);
+        rv_buf_release(&d->ins.rows);
+        free(d->ins.tags);
+        rv_buf_release(&d->upd.rows);
+        free(d->upd.tags);
+        rv_map_release(&d->upd_ids);
         free(d->ids);
         free(d);
         s->defer[e->index] = NULL;

@@ -52,6 +52,7 @@ static const struct want_scope {
     {"sla_policies", "aaaann", "annnnn"},  {"lead_assignments", "aanann", "nnnnnn"},
     {"capture_keys", "annnnn", "nnnnnn"}, {"fit_rules", "aaaann", "annann"},
     {"engagement_rules", "aaaann", "annann"},
+    {"fx_rates", "aaaaaa", "annnna"},
 };
 
 static const struct want_scope *want_of(const char *entity)
@@ -202,6 +203,9 @@ static char *create_body(fixture *f, const char *e, int role, int cs)
     else if (!strcmp(e, "sla_policies"))
         snprintf(b, 600, "{\"priority\":\"%s\",\"first_touch_minutes\":5}",
                  n % 2 ? "low" : "normal");
+    else if (!strcmp(e, "fx_rates"))
+        snprintf(b, 600, "{\"currency\":\"X%c%c\",\"rate\":\"1.%d\",\"effective_on\":\"2024-01-01\"}",
+                 'A' + n % 26, 'A' + n / 26 % 26, n);
     else
         fail_msg("no create body for %s", e);
     return b;
@@ -225,6 +229,7 @@ static const char *patch_body(const char *e)
         {"routing_rules", "{\"position\":5}"},        {"pool_members", "{\"weight\":3}"},
         {"sla_policies", "{\"first_touch_minutes\":30}"}, {"fit_rules", "{\"points\":7}"},
         {"engagement_rules", "{\"points\":7}"},
+        {"fx_rates", "{\"rate\":\"1.25\"}"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(t[i].e, e))
@@ -303,6 +308,7 @@ static int setup(void **state)
     tu_create(f->t, "settings", "{\"key\":\"rep_read_team\",\"value\":\"false\"}");
     tu_create(f->t, "touches", "{\"kind\":\"visit\",\"at\":\"2024-01-01T00:00:00Z\"}");
     tu_create(f->t, "field_defs", "{\"entity\":\"deals\",\"name\":\"color\",\"type\":\"text\"}");
+    tu_create(f->t, "fx_rates", "{\"currency\":\"EUR\",\"rate\":\"1.08\",\"effective_on\":\"2024-01-01\"}");
     f->campaign = tu_create(f->t, "campaigns", "{\"name\":\"Launch\"}");
     tu_create(f->t, "lead_sources", "{\"name\":\"Web form\"}");
     tu_create(f->t, "routing_pools", "{\"name\":\"Inbound\"}");

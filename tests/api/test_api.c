@@ -960,7 +960,7 @@ static void route_table(void **state)
         assert_int_equal(patch, !(e->flags & (RV_ENT_READONLY | RV_ENT_APPEND)));
         assert_int_equal(del, patch);
     }
-    assert_int_equal(n, 11 + 5 * 24 + 3 + 2 * 7);
+    assert_int_equal(n, 11 + 5 * 25 + 3 + 2 * 7);
 }
 
 /* "/api/v1/deals/{id}" with {id} filled in */

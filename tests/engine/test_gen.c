@@ -114,7 +114,7 @@ typedef struct deal_info {
 typedef struct checker {
     char fail[600];
     uint64_t hash;
-    int64_t rows, count[32];
+    int64_t rows, count[64]; /* per entity: rv_entity_count must fit (checked) */
     int64_t end_ms; /* the snapshot: nothing has happened at or after it */
     int last_entity;
     strset ids;
@@ -361,6 +361,8 @@ static int check_row(void *ud, const char *entity, int n, const char *const *col
     if (e->index < c->last_entity)
         return failf(c, "'%s' after '%s'", entity, rv_entities[c->last_entity]->name);
     c->last_entity = e->index;
+    if (e->index >= (int)(sizeof c->count / sizeof c->count[0]))
+        return failf(c, "entity '%s' at index %d: checker.count is too small", entity, e->index);
     c->count[e->index]++;
     const char *extid = NULL;
     for (int i = 0; i < n; i++) {

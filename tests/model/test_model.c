@@ -69,6 +69,54 @@ static void money_format(void **state)
     assert_int_equal(rv_currency_exponent("EUR"), 2);
 }
 
+/* Exchange rates: exact decimals as rate x 10^9, and conversions rounded
+ * once, half to even, figures worked out by hand. */
+static void rates_and_conversion(void **state)
+{
+    (void)state;
+    int64_t r;
+    rv_err err;
+    assert_int_equal(rv_rate_parse("1.0825", 6, &r, "rate", &err), RV_OK);
+    assert_int_equal(r, 1082500000);
+    assert_int_equal(rv_rate_parse("150", 3, &r, "rate", &err), RV_OK);
+    assert_int_equal(r, 150000000000LL);
+    assert_int_equal(rv_rate_parse("0.000000001", 11, &r, "rate", &err), RV_OK);
+    assert_int_equal(r, 1);
+    assert_int_equal(rv_rate_parse("1000000", 7, &r, "rate", &err), RV_OK);
+    assert_int_equal(r, RV_RATE_MAX);
+    assert_int_equal(rv_rate_parse("1000000.000000001", 17, &r, "rate", &err), RV_EINVAL);
+    assert_string_equal(err.message, "rate must be at most 1000000, got '1000000.000000001'");
+    assert_int_equal(rv_rate_parse("99999999999999999999999", 23, &r, "rate", &err), RV_EINVAL);
+    assert_string_equal(err.message, "rate must be at most 1000000, got '99999999999999999999999'");
+    assert_int_equal(rv_rate_parse("", 0, &r, "rate", &err), RV_EINVAL);
+    assert_string_equal(err.message, "rate must be a decimal number such as 1.0825, got ''");
+    assert_int_equal(rv_rate_parse("0.0000000000", 12, &r, "rate", &err), RV_EINVAL);
+    assert_string_equal(err.message, "rate must have at most 9 decimal places, got '0.0000000000'");
+    int64_t out;
+    /* 0.125 and 0.375 dollars: ties go to the even cent (12, 38) */
+    assert_true(rv_money_convert(10, 2, 2, 1250000000, &out));
+    assert_int_equal(out, 12);
+    assert_true(rv_money_convert(30, 2, 2, 1250000000, &out));
+    assert_int_equal(out, 38);
+    assert_true(rv_money_convert(-10, 2, 2, 1250000000, &out));
+    assert_int_equal(out, -12);
+    /* 333.33 EUR x 1.0825 = 360.829725 -> 360.83 */
+    assert_true(rv_money_convert(33333, 2, 2, 1082500000, &out));
+    assert_int_equal(out, 36083);
+    /* 5000 JPY (no decimals) x 0.0067 = 33.50 USD; 10.00 USD x 150.5 = 1505 JPY */
+    assert_true(rv_money_convert(5000, 0, 2, 6700000, &out));
+    assert_int_equal(out, 3350);
+    assert_true(rv_money_convert(1000, 2, 0, 150500000000LL, &out));
+    assert_int_equal(out, 1505);
+    /* 1.005 KWD (3 decimals) x 3.25 = 3.26625 USD -> 3.27 */
+    assert_true(rv_money_convert(1005, 3, 2, 3250000000LL, &out));
+    assert_int_equal(out, 327);
+    /* beyond RV_MONEY_MAX_UNITS: refused, out untouched */
+    out = 7;
+    assert_false(rv_money_convert(RV_MONEY_MAX_UNITS, 2, 2, 2 * RV_RATE_SCALE, &out));
+    assert_int_equal(out, 7);
+}
+
 static void dates(void **state)
 {
     (void)state;
@@ -228,6 +276,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(money_parse_ok),   cmocka_unit_test(money_parse_errors),
         cmocka_unit_test(money_format),     cmocka_unit_test(dates),
+        cmocka_unit_test(rates_and_conversion),
         cmocka_unit_test(timestamps),       cmocka_unit_test(entity_table),
         cmocka_unit_test(record_text_errors), cmocka_unit_test(record_json),
     };

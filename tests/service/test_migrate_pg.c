@@ -22,6 +22,7 @@
 #include "engine/gen.h"
 #include "service/import.h"
 #include "service/migrate.h"
+#include "service/report.h"
 #include "testutil.h"
 
 static bool need_pg(void)
@@ -351,6 +352,52 @@ static void test_mismatch_is_reported(void **state)
 
 /* --- read replica ---------------------------------------------------------- */
 
+/* The number of leads the reports of c count (leads_created, all time). */
+static int64_t leads_reported(rv_ctx *c)
+{
+    rv_report_req req = {.metric = "leads_created"};
+    rv_report r;
+    rv_err err;
+    if (rv_report_run(c, &req, &r, &err))
+        fail_msg("report: %s", err.message);
+    int64_t n = r.res.total.num;
+    rv_report_end(&r);
+    return n;
+}
+
+/* Reports on the primary read the replica: with replay paused they show
+ * what the replica has applied, and once the replica has a write the next
+ * report shows it too (report.c, docs/postgresql.md "Read replicas"). */
+static void reports_follow_replica(rv_store *w, const char *url, const char *rurl)
+{
+    rv_arena a;
+    rv_arena_init(&a, 4096);
+    rv_ctx c;
+    rv_ctx_init(&c, w, &a);
+    rv_err err;
+    rv_report_cache_clear();
+    assert_int_equal(leads_reported(&c), 0);
+    tu_pg_exec(rurl, "SELECT pg_wal_replay_pause()");
+    rv_record lead;
+    rv_record_init(&lead, rv_entity_find("leads"));
+    lead.v[rv_field_index(lead.ent, "email")] = (rv_val){.s = "lee@example.org", .len = 15,
+                                                         .state = RV_V_SET};
+    if (rv_svc_create(&c, &lead, &err))
+        fail_msg("create lead: %s", err.message);
+    assert_int_equal(tu_pg_int(url, "SELECT count(*) FROM leads"), 1);
+    usleep(300 * 1000); /* time enough to replay, were replay not paused */
+    assert_int_equal(tu_pg_int(rurl, "SELECT count(*) FROM leads"), 0);
+    assert_int_equal(leads_reported(&c), 0);
+    tu_pg_exec(rurl, "SELECT pg_wal_replay_resume()");
+    int tries = 0;
+    while (tu_pg_int(rurl, "SELECT count(*) FROM leads") == 0 && tries++ < 300)
+        usleep(50 * 1000);
+    assert_int_equal(tu_pg_int(rurl, "SELECT count(*) FROM leads"), 1);
+    assert_int_equal(leads_reported(&c), 1);
+    rv_report_cache_clear();
+    rv_arena_release(&a);
+}
+
 /* base ("postgres://u@h:p/postgres") with its database replaced by db. */
 static char *with_db(const char *base, const char *db)
 {
@@ -409,6 +456,7 @@ static void test_read_replica(void **state)
     if (!seen)
         fail_msg("the row did not reach the replica in 15 s (last error: %s)", err.message);
     assert_string_equal(rv_store_path(r), rurl);
+    reports_follow_replica(w, url, rurl);
     /* the replica takes no writes */
     rv_status st = rv_store_begin(r, &err);
     if (st == RV_OK) {

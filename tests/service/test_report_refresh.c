@@ -261,11 +261,54 @@ static void reports_obey_record_access(void **state)
     assert_int_equal(total(&c, "won_revenue", NULL), 250050);
 }
 
+/* Reports read the database of $REVOS_READ_URL (report.c: each snapshot
+ * has its own reader from rv_store_open_read), and follow what that
+ * database has applied, not the primary: a second database stands in for
+ * the replica here (a real streaming replica: test_migrate_pg.c). */
+static void reports_read_the_read_url(void **state)
+{
+    fixture *f = *state;
+    rv_ctx *c = &f->t->ctx;
+    rv_err err;
+    tu_env *rep = tu_env_new("report-read-url");
+    tu_seed_pipeline(rep);
+    tu_create(rep, "deals", "{\"name\":\"R1\",\"stage_id\":\"Won\",\"amount\":5.00}");
+    setenv("REVOS_READ_URL", rep->path, 1);
+    rv_report_cache_clear();
+    /* the reader's 5.00, not the primary's 2,500.50 */
+    assert_int_equal(total(c, "won_revenue", NULL), 500);
+    /* a write on the primary is not on the reader: the report stays */
+    assert_int_equal(tu_try_update(f->t, "deals", f->d[0], "{\"stage_id\":\"Won\"}", &err), RV_OK);
+    assert_int_equal(total(c, "won_revenue", NULL), 500);
+    /* a write the reader has: the next report shows it */
+    tu_create(rep, "deals", "{\"name\":\"R2\",\"stage_id\":\"Won\",\"amount\":1.25}");
+    assert_int_equal(total(c, "won_revenue", NULL), 625);
+    /* a reader that cannot be opened is an error naming the variable */
+    char bad[600];
+    if (tu_pg())
+        snprintf(bad, sizeof bad, "postgres://postgres@127.0.0.1:1/nowhere");
+    else
+        snprintf(bad, sizeof bad, "%s-missing.db", rep->path);
+    setenv("REVOS_READ_URL", bad, 1);
+    rv_report_cache_clear();
+    rv_report_req req = {.metric = "won_revenue"};
+    rv_report r;
+    assert_int_not_equal(rv_report_run(c, &req, &r, &err), RV_OK);
+    if (!strstr(err.message, "REVOS_READ_URL: "))
+        fail_msg("error does not name REVOS_READ_URL: %s", err.message);
+    /* without it, reports read the primary again */
+    unsetenv("REVOS_READ_URL");
+    rv_report_cache_clear();
+    assert_int_equal(total(c, "won_revenue", NULL), 250050 + 100000);
+    tu_env_free(rep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(reports_obey_record_access, setup, teardown),
         cmocka_unit_test_setup_teardown(reports_follow_every_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(reports_read_the_read_url, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

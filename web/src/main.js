@@ -137,6 +137,8 @@ async function drawKpi(metric, params) {
   try {
     const res = await get(query);
     card.append(el('div', { class: 'kpi-value' }, numberEl(metric, query, 'total', totalOf(res, metric), res.unit || d.unit, res.currency, true)));
+    const note = leftOutNote(res, d, query);
+    if (note) card.append(note);
   } catch (e) {
     card.append(el('div', { class: 'kpi-missing', 'data-error': metric }, e.message));
   }
@@ -191,11 +193,27 @@ async function drawPanel(panel, params, seq) {
   }
   if (total(res) !== undefined)
     box.append(el('p', { class: 'total' }, 'Total ', numberEl(metric, query, 'total', total(res), unit, res.currency, false)));
+  const note = leftOutNote(res, d, query);
+  if (note) box.append(note);
   return box;
 }
 
 function total(res) {
   return res.total === null ? undefined : res.total;
+}
+
+// Money in a currency with no exchange rate is left out of a report; the
+// API says how much (left_out), and so does the page, next to the number.
+function leftOutNote(res, d, query) {
+  const lo = res.left_out;
+  if (!lo || !lo.records) return null;
+  const what = lo.records === 1 ? String(d.entity || 'record').replace(/s$/, '') : d.entity || 'records';
+  const cur = (lo.currencies || []).map((c) => `${c.currency} (${c.records})`).join(', ');
+  return el(
+    'p',
+    { class: 'left-out', 'data-left-out': String(lo.records), 'data-query': query, title: 'Add exchange rates (fx_rates) to include them' },
+    `${lo.records} ${what} left out: no exchange rate into ${res.currency} for ${cur}`,
+  );
 }
 
 // --- drill-down -------------------------------------------------------------------
