@@ -111,5 +111,6 @@ int rv_cmd_tokens(rv_cli *c);
 int rv_cmd_audit(rv_cli *c);
 int rv_cmd_migrate(rv_cli *c);
 int rv_cmd_report(rv_cli *c);
+int rv_cmd_forecast(rv_cli *c);
 
 #endif
