@@ -7,7 +7,8 @@
  *                  amount, close date and category it recorded (no old value)
  *   field_history: amount, close_date, forecast_category and owner_id of
  *                  deals, with their old and new values
- * A deal's created day is created_on, else the day of created_at.
+ * A deal's created day is created_on; a deal without one cannot be placed
+ * in time and is counted as unplaced.
  */
 #include "service/forecast.h"
 
@@ -37,7 +38,7 @@ static const struct {
     [L_STAGES] = {"stages", "id kind"},
     [L_TEAMS] = {"teams", "id name parent_id"},
     [L_USERS] = {"users", "id name manager_id team_id"},
-    [L_DEALS] = {"deals", "id stage_id amount close_date forecast_category owner_id created_on created_at"},
+    [L_DEALS] = {"deals", "id stage_id amount close_date forecast_category owner_id created_on"},
     [L_SH] = {"stage_history", "deal_id from_stage_id to_stage_id changed_at amount close_date forecast_category"},
     [L_FH] = {"field_history", "record_id field old_value new_value changed_at"},
 };
@@ -157,8 +158,9 @@ static int load_row(void *ud, const rv_val *v)
         d->cur[RV_FC_CATEGORY][i] =
             has_text(&v[4]) ? enum_code(l->e, "forecast_category", v[4].s, v[4].len) : RV_FC_NOVAL;
         d->cur[RV_FC_OWNER][i] = ref_ix(&l->users, &v[5]);
-        int64_t ms = set(&v[6]) ? v[6].i : set(&v[7]) ? v[7].i : RV_MS_NONE;
-        d->created[i] = ms == RV_MS_NONE ? RV_FC_DAY_NONE : rv_snap_day(ms);
+        /* created_at is when the row was written, an import's day for
+         * imported deals: only created_on places a deal in time */
+        d->created[i] = set(&v[6]) ? rv_snap_day(v[6].i) : RV_FC_DAY_NONE;
         break;
     }
     case L_SH: {
