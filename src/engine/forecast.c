@@ -552,14 +552,31 @@ typedef struct sim {
     const rv_fc_sim_in *in;
     uint32_t *first, *deals; /* deals of each node (CSR) */
     uint64_t *thr;           /* Bernoulli thresholds: win when next < thr (p = 1: UINT64_MAX + always) */
-    uint8_t *exact;
-    double *mean, *sd;
-    int32_t *order; /* nodes, children before parents */
-    double *tot;    /* [node][trial] */
+    uint8_t *exact;          /* per node: every deal drawn */
+    uint8_t *heavy;          /* per deal: drawn even when its node is drawn from the normal law */
+    double *mean, *sd;       /* per node: the normal law of its deals that are not heavy */
+    int32_t *order;          /* nodes, children before parents */
+    double *tot;             /* [node][trial] */
     int nblocks;
     int next_block;
+    uint32_t next_node;      /* percentiles, after every block */
+    rv_fc_node_out *out;
     pthread_mutex_t mu;
 } sim;
+
+/* One deal drawn in trials [t0, t1) of a row. */
+static void draw_deal(const sim *s, rng *r, uint32_t i, double *row, int t0, int t1)
+{
+    uint64_t th = s->thr[i];
+    double v = (double)s->in->value[i];
+    if (s->in->p[i] >= 1) {
+        for (int t = t0; t < t1; t++)
+            row[t] += v;
+    } else {
+        for (int t = t0; t < t1; t++)
+            row[t] += rng_next(r) < th ? v : 0;
+    }
+}
 
 static void sim_block(sim *s, int blk)
 {
@@ -575,29 +592,25 @@ static void sim_block(sim *s, int blk)
         rng r;
         rng_seed(&r, in->seed, nd, (uint64_t)blk);
         if (s->exact[nd]) {
-            for (uint32_t k = s->first[nd]; k < s->first[nd + 1]; k++) {
-                uint32_t i = s->deals[k];
-                uint64_t th = s->thr[i];
-                double v = (double)in->value[i];
-                if (in->p[i] >= 1) {
-                    for (int t = t0; t < t1; t++)
-                        row[t] += v;
-                } else {
-                    for (int t = t0; t < t1; t++)
-                        row[t] += rng_next(&r) < th ? v : 0;
-                }
-            }
-        } else {
-            double m = s->mean[nd], sd = s->sd[nd];
-            for (int t = t0; t < t1; t += 2) {
-                /* Box-Muller: two normals per pair of uniforms */
-                double u1 = 1 - rng_unit(&r), u2 = rng_unit(&r);
-                double rad = sqrt(-2 * log(u1));
-                row[t] += m + sd * rad * cos(2 * M_PI * u2);
-                if (t + 1 < t1)
-                    row[t + 1] += m + sd * rad * sin(2 * M_PI * u2);
-            }
+            for (uint32_t k = s->first[nd]; k < s->first[nd + 1]; k++)
+                draw_deal(s, &r, s->deals[k], row, t0, t1);
+            continue;
         }
+        double m = s->mean[nd], sd = s->sd[nd];
+        for (int t = t0; t < t1; t += 2) {
+            /* Marsaglia's polar method: two normals per accepted pair of uniforms */
+            double u, v, q;
+            do {
+                u = 2 * rng_unit(&r) - 1, v = 2 * rng_unit(&r) - 1, q = u * u + v * v;
+            } while (q >= 1 || q == 0);
+            double f = sqrt(-2 * log(q) / q);
+            row[t] += m + sd * u * f;
+            if (t + 1 < t1)
+                row[t + 1] += m + sd * v * f;
+        }
+        for (uint32_t k = s->first[nd]; k < s->first[nd + 1]; k++)
+            if (s->heavy[s->deals[k]])
+                draw_deal(s, &r, s->deals[k], row, t0, t1);
     }
     for (uint32_t k = 0; k < in->nnodes; k++) {
         int32_t nd = s->order[k], p = in->parent[nd];
@@ -620,6 +633,49 @@ static void *sim_worker(void *ud)
             return NULL;
         sim_block(s, b);
     }
+}
+
+static double select_kth(double *x, int n, int k);
+static int64_t fc_round(double v);
+static int nearest_rank(double q, int n);
+
+/* Percentiles of nodes taken 16 at a time: P50 first, then P10 among the
+ * trials below it and P90 among those above (select leaves them split). */
+static void *pct_worker(void *ud)
+{
+    sim *s = ud;
+    int n = s->in->trials, k10 = nearest_rank(0.1, n), k50 = nearest_rank(0.5, n), k90 = nearest_rank(0.9, n);
+    double *x = xcalloc((size_t)n, sizeof *x);
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        uint32_t a = s->next_node;
+        s->next_node += 16;
+        pthread_mutex_unlock(&s->mu);
+        if (a >= s->in->nnodes)
+            break;
+        uint32_t b = a + 16 < s->in->nnodes ? a + 16 : s->in->nnodes;
+        for (uint32_t k = a; k < b; k++) {
+            memcpy(x, s->tot + (size_t)k * (size_t)n, (size_t)n * sizeof *x);
+            rv_fc_node_out *o = &s->out[k];
+            o->p50 = fc_round(select_kth(x, n, k50));
+            o->p10 = fc_round(k10 < k50 ? select_kth(x, k50, k10) : x[k10]);
+            o->p90 = fc_round(k90 > k50 ? select_kth(x + k50 + 1, n - k50 - 1, k90 - k50 - 1) : x[k90]);
+        }
+    }
+    free(x);
+    return NULL;
+}
+
+/* Run fn on nt threads (the caller's among them). */
+static void run_threads(int nt, void *(*fn)(void *), sim *s)
+{
+    pthread_t th[16];
+    nt = nt < 1 ? 1 : nt > 16 ? 16 : nt;
+    for (int t = 1; t < nt; t++)
+        pthread_create(&th[t], NULL, fn, s);
+    fn(s);
+    for (int t = 1; t < nt; t++)
+        pthread_join(th[t], NULL);
 }
 
 /* The k-th smallest of x[0..n) (x is reordered). */
@@ -686,22 +742,35 @@ int rv_fc_simulate(const rv_fc_sim_in *in, rv_fc_node_out *out)
     free(pos);
     s.thr = xcalloc(in->ndeals, sizeof *s.thr);
     s.exact = xcalloc(nn, 1);
+    s.heavy = xcalloc(in->ndeals, 1);
     s.mean = xcalloc(nn, sizeof *s.mean);
     s.sd = xcalloc(nn, sizeof *s.sd);
-    double *var = xcalloc(nn, sizeof *var), *maxv = xcalloc(nn, sizeof *maxv);
+    double *var = xcalloc(nn, sizeof *var), *maxv = xcalloc(nn, sizeof *maxv), *dvar = xcalloc(in->ndeals, sizeof *dvar);
+    uint32_t *nlight = xcalloc(nn, sizeof *nlight);
     for (uint32_t i = 0; i < in->ndeals; i++) {
         double p = in->p[i] < 0 ? 0 : in->p[i] > 1 ? 1 : in->p[i], v = (double)in->value[i];
         s.thr[i] = p >= 1 ? UINT64_MAX : (uint64_t)(p * 0x1.0p64);
+        dvar[i] = p * (1 - p) * v * v;
+        var[in->node[i]] += dvar[i];
+    }
+    /* a deal holding a tenth of its node's variance is heavy: drawn itself;
+     * the node's other deals go to the normal law when there are enough
+     * of them and none of them holds a tenth of their variance */
+    double *lvar = xcalloc(nn, sizeof *lvar);
+    for (uint32_t i = 0; i < in->ndeals; i++) {
         int32_t nd = in->node[i];
-        s.mean[nd] += p * v;
-        double vi = p * (1 - p) * v * v;
-        var[nd] += vi;
-        maxv[nd] = vi > maxv[nd] ? vi : maxv[nd];
+        s.heavy[i] = dvar[i] > 0.1 * var[nd];
+        if (!s.heavy[i])
+            lvar[nd] += dvar[i], nlight[nd]++, maxv[nd] = dvar[i] > maxv[nd] ? dvar[i] : maxv[nd];
     }
+    for (uint32_t i = 0; i < in->ndeals; i++)
+        if (!s.heavy[i])
+            s.mean[in->node[i]] += (in->p[i] < 0 ? 0 : in->p[i] > 1 ? 1 : in->p[i]) * (double)in->value[i];
     for (uint32_t k = 0; k < nn; k++) {
-        s.sd[k] = sqrt(var[k]);
-        s.exact[k] = in->exact || s.first[k + 1] - s.first[k] < RV_FC_EXACT_DEALS || maxv[k] > 0.1 * var[k];
+        s.sd[k] = sqrt(lvar[k]);
+        s.exact[k] = in->exact || nlight[k] < RV_FC_EXACT_DEALS || maxv[k] > 0.1 * lvar[k];
     }
+    free(lvar), free(nlight);
     /* children before parents */
     s.order = xcalloc(nn, sizeof *s.order);
     int32_t maxd = 0;
@@ -718,35 +787,28 @@ int rv_fc_simulate(const rv_fc_sim_in *in, rv_fc_node_out *out)
     s.in = &local;
     s.tot = xcalloc((size_t)nn * (size_t)trials, sizeof *s.tot);
     s.nblocks = (trials + BLOCK - 1) / BLOCK;
+    s.out = out;
     pthread_mutex_init(&s.mu, NULL);
     int nt = in->threads > 0 ? in->threads : 2;
-    pthread_t th[16];
-    nt = nt > 16 ? 16 : nt;
-    for (int t = 1; t < nt; t++)
-        pthread_create(&th[t], NULL, sim_worker, &s);
-    sim_worker(&s);
-    for (int t = 1; t < nt; t++)
-        pthread_join(th[t], NULL);
+    run_threads(nt, sim_worker, &s);
+    run_threads(nt, pct_worker, &s);
     pthread_mutex_destroy(&s.mu);
 
     /* per node: exact mean, percentiles of the trials, subtree deal count, drivers */
     double *mean_tree = xcalloc(nn, sizeof *mean_tree);
     uint32_t *cnt = xcalloc(nn, sizeof *cnt);
     for (uint32_t k = 0; k < nn; k++) {
-        mean_tree[k] += s.mean[k] + (in->constant ? in->constant[k] : 0);
+        mean_tree[k] += (in->constant ? in->constant[k] : 0);
         cnt[k] += s.first[k + 1] - s.first[k];
     }
+    for (uint32_t i = 0; i < in->ndeals; i++)
+        mean_tree[in->node[i]] += (in->p[i] < 0 ? 0 : in->p[i] > 1 ? 1 : in->p[i]) * (double)in->value[i];
     for (uint32_t k = 0; k < nn; k++) {
         int32_t nd = s.order[k], p = in->parent[nd];
         if (p >= 0)
             mean_tree[p] += mean_tree[nd], cnt[p] += cnt[nd];
     }
-    double *scratch = xcalloc((size_t)trials, sizeof *scratch);
     for (uint32_t k = 0; k < nn; k++) {
-        memcpy(scratch, s.tot + (size_t)k * (size_t)trials, (size_t)trials * sizeof *scratch);
-        out[k].p10 = fc_round(select_kth(scratch, trials, nearest_rank(0.1, trials)));
-        out[k].p50 = fc_round(select_kth(scratch, trials, nearest_rank(0.5, trials)));
-        out[k].p90 = fc_round(select_kth(scratch, trials, nearest_rank(0.9, trials)));
         out[k].mean = fc_round(mean_tree[k]);
         out[k].deals = cnt[k];
         for (int j = 0; j < RV_FC_DRIVERS; j++)
@@ -754,8 +816,7 @@ int rv_fc_simulate(const rv_fc_sim_in *in, rv_fc_node_out *out)
     }
     double *dv = xcalloc((size_t)nn * RV_FC_DRIVERS, sizeof *dv);
     for (uint32_t i = 0; i < in->ndeals; i++) {
-        double p = in->p[i] < 0 ? 0 : in->p[i] > 1 ? 1 : in->p[i], v = (double)in->value[i];
-        double vi = p * (1 - p) * v * v;
+        double vi = dvar[i];
         if (vi <= 0)
             continue;
         for (int32_t nd = in->node[i]; nd >= 0; nd = in->parent[nd]) {
@@ -771,9 +832,9 @@ int rv_fc_simulate(const rv_fc_sim_in *in, rv_fc_node_out *out)
             w[j] = vi, dr[j] = (int32_t)i;
         }
     }
-    free(dv), free(scratch), free(mean_tree), free(cnt);
+    free(dv), free(mean_tree), free(cnt), free(dvar);
     free(depth), free(var), free(maxv);
-    free(s.first), free(s.deals), free(s.thr), free(s.exact), free(s.mean), free(s.sd), free(s.order);
+    free(s.first), free(s.deals), free(s.thr), free(s.exact), free(s.heavy), free(s.mean), free(s.sd), free(s.order);
     free(s.tot);
     return 0;
 }

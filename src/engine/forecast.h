@@ -49,18 +49,21 @@
  * Another model plugs in through rv_fc_model: a function that returns the
  * probability for one deal; the Monte Carlo and roll-up take it as given.
  *
- * Monte Carlo: per trial every open deal is won with its probability; a
- * rep's (leaf node's) total is drawn deal by deal when he has fewer than
- * RV_FC_EXACT_DEALS open deals (or one deal carries a tenth of his
- * variance), else from the normal law with the exact mean and variance of
- * his deals (sum p v, sum p (1-p) v^2: with that many independent deals
- * the central limit theorem holds to well under the trial noise).  Parent
- * nodes add their children's totals trial by trial, so every node's
- * percentiles come from the same trials.  Percentiles are nearest-rank
- * (P_q = the ceil(q N)-th smallest of N trials), rounded half-even to
- * minor units once, in fc_round().  Trials are split across threads; each
- * thread has its own generator seeded from (seed, thread), so results are
- * the same for a given seed and thread count.
+ * Monte Carlo: per trial every open deal is won with its probability.  A
+ * deal that carries a tenth of its rep's (leaf node's) variance
+ * p (1-p) v^2 is heavy and always drawn itself; the rep's other deals are
+ * drawn deal by deal when there are fewer than RV_FC_EXACT_DEALS of them
+ * (or one of them carries a tenth of their variance), else as one draw
+ * from the normal law with their exact mean and variance (sum p v,
+ * sum p (1-p) v^2: with that many independent deals none of which
+ * dominates, the central limit theorem holds to well under the trial
+ * noise; Marsaglia's polar method).  Parent nodes add their children's
+ * totals trial by trial, so every node's percentiles come from the same
+ * trials.  Percentiles are nearest-rank (P_q = the ceil(q N)-th smallest
+ * of N trials), rounded half-even to minor units once, in fc_round().
+ * Blocks of trials, then the nodes' percentiles, are split across
+ * threads; each block has its own generator seeded from (seed, node,
+ * block), so results are the same for a given seed whatever the threads.
  *
  * Money: amounts are int64 minor units; the probabilities and the trial
  * totals are double; every money figure returned is rounded once.

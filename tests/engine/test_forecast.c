@@ -93,6 +93,55 @@ static void test_mc_exact(void **state)
     assert_int_equal(o2[1].p50, out[1].p50);
 }
 
+/* One rep with 200 deals of 1000 at p 0.5 (drawn from the normal law) and
+ * one of 1,000,000 at p 0.3 that holds nearly all his variance (drawn
+ * itself).  Exactly: P(total <= 1000 k) = 0.7 B(k) for k <= 200 and
+ * 0.7 + 0.3 B(k - 1000) above, B the Binomial(200, 1/2) CDF; the normal
+ * law stands in for the binomial, so percentiles may differ by one step of
+ * 1000.  A normal law over all 201 deals would put P90 near 700,000. */
+static void test_mc_heavy(void **state)
+{
+    (void)state;
+    enum { N = 201 };
+    double p[N];
+    int64_t v[N];
+    int32_t node[N], parent[2] = {-1, 0};
+    for (int i = 0; i < N; i++)
+        p[i] = i ? 0.5 : 0.3, v[i] = i ? 1000 : 1000000, node[i] = 1;
+    double pmf[201], cdf[201], c = 0;
+    pmf[0] = pow(0.5, 200);
+    for (int k = 1; k <= 200; k++)
+        pmf[k] = pmf[k - 1] * (200 - k + 1) / k;
+    for (int k = 0; k <= 200; k++)
+        cdf[k] = (c += pmf[k]);
+    double qs[3] = {0.1, 0.5, 0.9};
+    int64_t want[3];
+    for (int q = 0; q < 3; q++) {
+        int k = 0;
+        if (qs[q] <= 0.7) {
+            while (0.7 * cdf[k] < qs[q])
+                k++;
+            want[q] = 1000 * (int64_t)k;
+        } else {
+            while (0.7 + 0.3 * cdf[k] < qs[q])
+                k++;
+            want[q] = 1000000 + 1000 * (int64_t)k;
+        }
+    }
+    rv_fc_sim_in in = {.ndeals = N, .p = p, .value = v, .node = node, .nnodes = 2, .parent = parent,
+                       .trials = 100000, .seed = 3};
+    for (int plain = 0; plain < 2; plain++) {
+        in.exact = plain;
+        rv_fc_node_out out[2];
+        assert_int_equal(rv_fc_simulate(&in, out), 0);
+        int64_t got[3] = {out[1].p10, out[1].p50, out[1].p90};
+        for (int q = 0; q < 3; q++)
+            assert_true(llabs(got[q] - want[q]) <= 1000);
+        assert_int_equal(out[1].mean, 300000 + 100000);
+        assert_int_equal(out[1].drivers[0], 0);
+    }
+}
+
 static void test_rollup(void **state)
 {
     (void)state;
@@ -313,7 +362,7 @@ static void test_periods(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mc_exact), cmocka_unit_test(test_rollup), cmocka_unit_test(test_asof),
+        cmocka_unit_test(test_mc_exact), cmocka_unit_test(test_mc_heavy), cmocka_unit_test(test_rollup), cmocka_unit_test(test_asof),
         cmocka_unit_test(test_no_peek),  cmocka_unit_test(test_periods),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
