@@ -319,7 +319,7 @@ void rv_fc_fit_build(const rv_fc_data *d, const rv_fc_state *st, rv_fc_period k,
     fit_priv *pv = xcalloc(1, sizeof *pv);
     int32_t ps, pe;
     rv_fc_period_of(T - 1, k, fy_start, &ps, &pe);
-    int32_t L = T - ps; /* the last period */
+    int32_t L = pe - ps; /* a period's length: the last period when T starts one */
     int32_t lo = T, first_close = INT32_MAX;
     uint64_t won = 0, closed = 0;
     for (uint32_t i = 0; i < st->n; i++) {

@@ -21,7 +21,8 @@
  * Model (rv_fc_fit, rv_fc_predict): a discrete-time hazard of closing, by
  * age of the deal (14-day buckets) and by the third of the period the day
  * falls in (end-of-period pushes), estimated from the deal-days at risk in
- * the last period before T (only from the first close on record: days
+ * the window [T - L, T), L the length of the period holding T - 1 (the
+ * last period when T starts one; only from the first close on record: days
  * before any close was recorded are no evidence), each cell shrunk toward
  * the age-only hazard with a prior weight of RV_FC_PRIOR deal-days:
  *

@@ -23,6 +23,9 @@
 
 typedef struct loadctx {
     rv_forecast_db *db;
+    bool restricted; /* only deals owned by owner_ids */
+    const int64_t *owner_ids;
+    int nowner_ids;
     rv_idmap deals, users, teams, stages;
     const rv_entity *e;
     int table;
@@ -87,6 +90,17 @@ static int64_t fh_value(loadctx *l, int field, const rv_val *v)
     }
 }
 
+/* May the caller read a deal of this owner (restricted scope: owner in the list)? */
+static bool readable_owner(const loadctx *l, const rv_val *owner)
+{
+    if (!set(owner))
+        return false;
+    for (int k = 0; k < l->nowner_ids; k++)
+        if (l->owner_ids[k] == owner->i)
+            return true;
+    return false;
+}
+
 static char *dup_val(const rv_val *v)
 {
     if (!has_text(v))
@@ -148,6 +162,8 @@ static int load_row(void *ud, const rv_val *v)
         break;
     }
     case L_DEALS: {
+        if (l->restricted && !readable_owner(l, &v[5]))
+            break; /* its history rows find no deal and are dropped too */
         uint32_t i = rv_fc_add_deal(d);
         db->deal_id = rv_xrealloc(db->deal_id, d->cap_deals * sizeof *db->deal_id);
         db->deal_id[i] = v[0].i;
@@ -230,21 +246,27 @@ void rv_forecast_db_free(rv_forecast_db *db)
     memset(db, 0, sizeof *db);
 }
 
-rv_status rv_forecast_load(rv_ctx *c, rv_forecast_db *db, rv_err *err)
+rv_status rv_forecast_load(rv_ctx *c, bool scoped, rv_forecast_db *db, rv_err *err)
 {
     memset(db, 0, sizeof *db);
     rv_fc_data_init(&db->d);
     db->fy_start = 1;
     memcpy(db->currency, "USD", 4);
     db->cur_exp = 2;
-    if (c->who) {
+    loadctx l = {.db = db};
+    if (c->who && !scoped) {
         const char *scope = rv_access_scope(rv_entity_find("deals"), c->who->role, false);
         if (!scope || strcmp(scope, "all"))
             return rv_err_set(err, RV_EFORBIDDEN, NULL,
                               "a forecast reads every deal: role '%s' may not read all deals",
                               rv_role_name(c->who->role));
+    } else if (c->who) {
+        bool all;
+        rv_status st = rv__access_owners(c, rv_entity_find("deals"), &l.owner_ids, &l.nowner_ids, &all, err);
+        if (st)
+            return st;
+        db->scoped = l.restricted = !all;
     }
-    loadctx l = {.db = db};
     rv_status st = RV_OK;
     for (int t = 0; t < L_N && !st; t++)
         st = load_table(c, &l, t, err);
@@ -306,7 +328,7 @@ rv_status rv_forecast_backtest_run(rv_ctx *c, const rv_forecast_req *req, rv_for
     if (to < from)
         return rv_err_set(err, RV_EINVAL, "to", "to must not be before from, got '%s'", req->to);
     rv_forecast_db db;
-    if ((st = rv_forecast_load(c, &db, err)))
+    if ((st = rv_forecast_load(c, false, &db, err)))
         return st;
     out->cur_exp = db.cur_exp;
     for (uint32_t i = 0; i < db.d.ndeals; i++)
@@ -398,6 +420,214 @@ void rv_forecast_backtest_json(const rv_forecast_backtest *b, rv_jsonw *w)
             pct_num(w, b->mape[m]);
         else
             rv_jsonw_null(w);
+        rv_jsonw_obj_end(w);
+    }
+    rv_jsonw_arr_end(w);
+    rv_jsonw_obj_end(w);
+}
+
+/* --- the live forecast ----------------------------------------------------------------- */
+
+void rv_forecast_show_free(rv_forecast_show *s)
+{
+    if (!s)
+        return;
+    free(s->rows);
+    rv_forecast_db_free(&s->db);
+    memset(s, 0, sizeof *s);
+}
+
+/* The node called name: a team, else a user; -1 when none. */
+static int32_t node_by_name(const rv_forecast_db *db, const char *name)
+{
+    for (uint32_t t = 0; t < db->d.nteams; t++)
+        if (db->team_name[t] && !strcmp(db->team_name[t], name))
+            return (int32_t)(1 + t);
+    for (uint32_t u = 0; u < db->d.nusers; u++)
+        if (db->user_name[u] && !strcmp(db->user_name[u], name))
+            return rv_fc_user_node(&db->d, (int32_t)u);
+    return -1;
+}
+
+typedef struct show_acc {
+    int64_t won, cat[4];
+} show_acc;
+
+/* Output order of the categories: commit, best_case, pipeline, omitted. */
+static int cat_slot(int32_t cat)
+{
+    switch (cat) {
+    case RV_FC_CAT_COMMIT: return 0;
+    case RV_FC_CAT_BEST_CASE: return 1;
+    case RV_FC_CAT_OMITTED: return 3;
+    default: return 2;
+    }
+}
+
+typedef struct show_ctx {
+    rv_forecast_show *s;
+    const int32_t *parent;
+    uint32_t nn;
+    const rv_fc_node_out *no;
+    const show_acc *acc;
+    const uint32_t *open_ix; /* the simulation's deal j is deal open_ix[j] */
+} show_ctx;
+
+/* Rows of node k's subtree, depth-first, children in node order; nodes
+ * with nothing in the period are left out (the first row never is). */
+static void show_rows(const show_ctx *x, int32_t k, int prow, int depth)
+{
+    rv_forecast_show *s = x->s;
+    const rv_fc_node_out *no = x->no;
+    const show_acc *a = &x->acc[k];
+    bool any = no[k].deals || a->won || a->cat[0] || a->cat[1] || a->cat[2] || a->cat[3];
+    if (prow >= 0 && !any)
+        return;
+    const rv_fc_data *d = &s->db.d;
+    rv_forecast_node *r = &s->rows[s->n];
+    int me = s->n++;
+    r->parent = prow, r->depth = depth;
+    if (k == 0)
+        r->name = "company", r->kind = "company";
+    else if ((uint32_t)k <= d->nteams)
+        r->name = s->db.team_name[k - 1], r->kind = "team";
+    else
+        r->name = s->db.user_name[k - 1 - d->nteams], r->kind = "user";
+    if (!r->name)
+        r->name = "";
+    r->won = a->won;
+    memcpy(r->cat, a->cat, sizeof r->cat);
+    r->p10 = a->won + no[k].p10, r->p50 = a->won + no[k].p50, r->p90 = a->won + no[k].p90;
+    r->mean = a->won + no[k].mean;
+    r->open = no[k].deals;
+    for (int j = 0; j < RV_FC_DRIVERS; j++)
+        r->drivers[j] = no[k].drivers[j] >= 0 ? s->db.deal_id[x->open_ix[no[k].drivers[j]]] : 0;
+    for (uint32_t c = 0; c < x->nn; c++)
+        if (x->parent[c] == k)
+            show_rows(x, (int32_t)c, me, depth + 1);
+}
+
+rv_status rv_forecast_show_run(rv_ctx *c, const rv_forecast_req *req, rv_forecast_show *out, rv_err *err)
+{
+    memset(out, 0, sizeof *out);
+    rv_fc_period kind;
+    rv_status st = parse_req(req, &kind, NULL, NULL, err);
+    if (st)
+        return st;
+    int32_t asof = (int32_t)(rv_now_ms() / 86400000);
+    if (req->asof && (st = rv_date_parse(req->asof, strlen(req->asof), &asof, "asof", err)))
+        return st;
+    if ((st = rv_forecast_load(c, true, &out->db, err)))
+        return st;
+    rv_forecast_db *db = &out->db;
+    rv_fc_data *d = &db->d;
+    uint32_t nn = 1 + d->nteams + d->nusers;
+    int32_t top = 0;
+    if (req->node && (top = node_by_name(db, req->node)) < 0) {
+        rv_err_set(err, RV_ENOTFOUND, "node", "no team or user called '%s'", req->node);
+        rv_forecast_show_free(out);
+        return RV_ENOTFOUND;
+    }
+    out->cur_exp = db->cur_exp;
+    out->scoped = db->scoped;
+    out->asof = asof;
+    rv_fc_period_of(asof, kind, db->fy_start, &out->start, &out->end);
+    rv_fc_period_label(out->start, kind, db->fy_start, out->period, sizeof out->period);
+    int32_t T = asof + 1; /* the forecast is made at the end of the as-of day */
+
+    int32_t *parent = rv_xcalloc(nn, sizeof *parent);
+    rv_fc_nodes(d, parent);
+    rv_fc_node_out *no = rv_xcalloc(nn, sizeof *no);
+    rv_fc_period_out po;
+    if (T < out->end)
+        rv_fc_forecast(d, T, out->end, kind, db->fy_start, req->trials ? req->trials : 10000,
+                       req->seed ? req->seed : 1, &po, no);
+    else
+        for (uint32_t k = 0; k < nn; k++)
+            for (int j = 0; j < RV_FC_DRIVERS; j++)
+                no[k].drivers[j] = -1;
+
+    /* won so far and the categories, from the same as-of state */
+    rv_fc_state sa;
+    rv_fc_state_build(d, T, &sa);
+    out->unplaced = sa.unplaced;
+    show_acc *acc = rv_xcalloc(nn, sizeof *acc);
+    uint32_t *open_ix = rv_xcalloc(sa.nopen + 1, sizeof *open_ix), nopen = 0;
+    for (uint32_t i = 0; i < sa.n; i++) {
+        bool won = sa.status[i] == RV_FC_S_WON && sa.closed_day[i] >= out->start;
+        bool open = sa.status[i] == RV_FC_S_OPEN;
+        if (open)
+            open_ix[nopen++] = i;
+        bool due = open && sa.close[i] != RV_FC_DAY_NONE && sa.close[i] >= out->start && sa.close[i] < out->end;
+        if (!won && !due)
+            continue;
+        for (int32_t k = rv_fc_user_node(d, sa.owner[i]); k >= 0; k = parent[k]) {
+            if (won)
+                acc[k].won += sa.amount[i];
+            else
+                acc[k].cat[cat_slot(sa.cat[i])] += sa.amount[i];
+        }
+    }
+    out->rows = rv_xcalloc(nn, sizeof *out->rows);
+    show_ctx x = {.s = out, .parent = parent, .nn = nn, .no = no, .acc = acc, .open_ix = open_ix};
+    show_rows(&x, top, -1, 0);
+    free(open_ix), free(acc), free(no), free(parent);
+    rv_fc_state_free(&sa);
+    return RV_OK;
+}
+
+void rv_forecast_show_json(const rv_forecast_show *s, rv_jsonw *w)
+{
+    char buf[16];
+    rv_jsonw_obj_begin(w);
+    rv_jsonw_key(w, "period");
+    rv_jsonw_str(w, s->period);
+    rv_jsonw_key(w, "from");
+    rv_jsonw_str(w, rv_date_format(s->start, buf, sizeof buf));
+    rv_jsonw_key(w, "to");
+    rv_jsonw_str(w, rv_date_format(s->end - 1, buf, sizeof buf));
+    rv_jsonw_key(w, "asof");
+    rv_jsonw_str(w, rv_date_format(s->asof, buf, sizeof buf));
+    rv_jsonw_key(w, "scoped");
+    rv_jsonw_bool(w, s->scoped);
+    rv_jsonw_key(w, "unplaced");
+    rv_jsonw_int(w, s->unplaced);
+    rv_jsonw_key(w, "nodes");
+    rv_jsonw_arr_begin(w);
+    static const char *const cats[4] = {"commit", "best_case", "pipeline", "omitted"};
+    for (int i = 0; i < s->n; i++) {
+        const rv_forecast_node *r = &s->rows[i];
+        rv_jsonw_obj_begin(w);
+        rv_jsonw_key(w, "node");
+        rv_jsonw_str(w, r->name);
+        rv_jsonw_key(w, "kind");
+        rv_jsonw_str(w, r->kind);
+        rv_jsonw_key(w, "parent");
+        if (r->parent >= 0)
+            rv_jsonw_str(w, s->rows[r->parent].name);
+        else
+            rv_jsonw_null(w);
+        rv_jsonw_key(w, "won");
+        money_num(w, r->won, s->cur_exp);
+        for (int k = 0; k < 4; k++) {
+            rv_jsonw_key(w, cats[k]);
+            money_num(w, r->cat[k], s->cur_exp);
+        }
+        const struct {
+            const char *name;
+            int64_t v;
+        } figs[] = {{"p10", r->p10}, {"p50", r->p50}, {"p90", r->p90}, {"mean", r->mean}};
+        for (size_t k = 0; k < sizeof figs / sizeof figs[0]; k++) {
+            rv_jsonw_key(w, figs[k].name);
+            money_num(w, figs[k].v, s->cur_exp);
+        }
+        rv_jsonw_key(w, "open");
+        rv_jsonw_int(w, r->open);
+        rv_jsonw_key(w, "drivers");
+        rv_jsonw_arr_begin(w);
+        for (int j = 0; j < RV_FC_DRIVERS && r->drivers[j]; j++)
+            rv_jsonw_int(w, r->drivers[j]);
+        rv_jsonw_arr_end(w);
         rv_jsonw_obj_end(w);
     }
     rv_jsonw_arr_end(w);
