@@ -98,6 +98,12 @@ static int backtest(rv_cli *c)
         printf("%-10s P10 %s  P90 %s  open deals %u\n", r->label,
                rv_money_format(r->p10, b->cur_exp, p10, sizeof p10),
                rv_money_format(r->p90, b->cur_exp, p90, sizeof p90), r->open);
+        printf("%-10s model: window %d days, cohort %s, new deals %s, features %s", r->label,
+               r->set.window_days, rv_fc_cohort_names[r->set.cohort], rv_fc_new_deal_names[r->set.new_deals], r->set.features ? "on" : "off");
+        if (r->tune_windows)
+            printf(" (chosen on %d earlier windows, mape %.2f%%)\n", r->tune_windows, r->tune_mape);
+        else
+            printf(" (defaults: no earlier window to choose on)\n");
     }
     for (int m = 0; m < RV_FC_NMETHODS; m++) {
         if (b->mape[m] >= 0)

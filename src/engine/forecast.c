@@ -307,10 +307,84 @@ static double pwin(const rv_fc_fit *f, const phases *p, int32_t age, int32_t fro
     return w;
 }
 
+const char *const rv_fc_cohort_names[3] = {"none", "closes", "maturity"};
+const char *const rv_fc_new_deal_names[2] = {"hazard", "run_rate"};
+
+const rv_fc_settings rv_fc_default_settings = {
+    .window_days = 0, .hazard_prior = RV_FC_PRIOR, .cohort_prior = 2, .cohort = RV_FC_COHORT_CLOSES,
+    .new_deals = RV_FC_NEW_HAZARD, .phase_quarter = true};
+
+/* Close-date pushes of deal i before day: changes of its close date to a
+ * later day, the old day known. */
+static int pushes(const rv_fc_data *d, uint32_t i, int32_t day)
+{
+    int n = 0;
+    for (uint32_t j = d->ev_first[i]; j < d->ev_first[i + 1] && d->ev_day[j] < day; j++)
+        n += d->ev_field[j] == RV_FC_CLOSE && d->ev_old[j] != RV_FC_UNKNOWN && d->ev_old[j] != RV_FC_NOVAL &&
+             d->ev_new[j] != RV_FC_NOVAL && d->ev_new[j] > d->ev_old[j];
+    return n;
+}
+
+/* Feature groups of deal i in st: amount third (0..2), pushes 0, 1, 2+ (3..5). */
+static void feature_groups(const rv_fc_data *d, const rv_fc_state *st, const rv_fc_fit *f, uint32_t i, int g[2])
+{
+    int64_t a = st->amount[i];
+    g[0] = a <= f->amount_cut[0] ? 0 : a <= f->amount_cut[1] ? 1 : 2;
+    int32_t until = st->status[i] == RV_FC_S_OPEN ? st->day : st->closed_day[i];
+    int n = pushes(d, i, until);
+    g[1] = 3 + (n < 2 ? n : 2);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Feature factors: a group's shrunk win share over the company's, from
+ * every deal closed before T (as the owner's track record). */
+static void features_fit(const rv_fc_data *d, const rv_fc_state *st, rv_fc_fit *f)
+{
+    for (int g = 0; g < RV_FC_NFEAT; g++)
+        f->feature_factor[g] = 1;
+    if (!f->set.features || f->win_rate <= 0)
+        return;
+    uint32_t n = 0;
+    int64_t *am = xcalloc(st->n, sizeof *am);
+    for (uint32_t i = 0; i < st->n; i++)
+        if (st->status[i] == RV_FC_S_WON || st->status[i] == RV_FC_S_LOST)
+            am[n++] = st->amount[i];
+    if (!n) {
+        free(am);
+        return;
+    }
+    qsort(am, n, sizeof *am, cmp_i64);
+    f->amount_cut[0] = am[n / 3], f->amount_cut[1] = am[2 * n / 3];
+    free(am);
+    double won[RV_FC_NFEAT] = {0}, cl[RV_FC_NFEAT] = {0};
+    for (uint32_t i = 0; i < st->n; i++) {
+        if (st->status[i] != RV_FC_S_WON && st->status[i] != RV_FC_S_LOST)
+            continue;
+        int g[2];
+        feature_groups(d, st, f, i, g);
+        for (int k = 0; k < 2; k++)
+            cl[g[k]] += 1, won[g[k]] += st->status[i] == RV_FC_S_WON;
+    }
+    for (int g = 0; g < RV_FC_NFEAT; g++)
+        f->feature_factor[g] = (won[g] + OWNER_PRIOR * f->win_rate) / (cl[g] + OWNER_PRIOR) / f->win_rate;
+}
+
 void rv_fc_fit_build(const rv_fc_data *d, const rv_fc_state *st, rv_fc_period k, int fy_start,
                      rv_fc_fit *f)
 {
+    rv_fc_fit_build_with(d, st, k, fy_start, &rv_fc_default_settings, f);
+}
+
+void rv_fc_fit_build_with(const rv_fc_data *d, const rv_fc_state *st, rv_fc_period k, int fy_start,
+                          const rv_fc_settings *set, rv_fc_fit *f)
+{
     memset(f, 0, sizeof *f);
+    f->set = *set;
     int32_t T = st->day;
     f->asof = T;
     f->period = k;
@@ -320,6 +394,7 @@ void rv_fc_fit_build(const rv_fc_data *d, const rv_fc_state *st, rv_fc_period k,
     int32_t ps, pe;
     rv_fc_period_of(T - 1, k, fy_start, &ps, &pe);
     int32_t L = pe - ps; /* a period's length: the last period when T starts one */
+    L = set->window_days > L ? set->window_days : L;
     int32_t lo = T, first_close = INT32_MAX;
     uint64_t won = 0, closed = 0;
     for (uint32_t i = 0; i < st->n; i++) {
@@ -333,8 +408,9 @@ void rv_fc_fit_build(const rv_fc_data *d, const rv_fc_state *st, rv_fc_period k,
             first_close = st->closed_day[i] < first_close ? st->closed_day[i] : first_close;
         }
     }
-    phases_build(&pv->ph, lo, T + 800, k, fy_start);
+    phases_build(&pv->ph, lo, T + 800, set->phase_quarter ? RV_FC_QUARTER : k, fy_start);
     int32_t W = T - L > first_close ? T - L : first_close;
+    f->first_close = first_close;
     f->window_start = W;
     f->win_rate = closed ? (double)won / (double)closed : 0;
 
@@ -380,8 +456,8 @@ void rv_fc_fit_build(const rv_fc_data *d, const rv_fc_state *st, rv_fc_period k,
         double r = pex > 0 ? pev / pex : 0, rw = pex > 0 ? pevw / pex : 0;
         for (int p = 0; p < NPHASE; p++) {
             int cell = a * NPHASE + p;
-            f->h[cell] = (ev[cell] + RV_FC_PRIOR * r) / (ex[cell] + RV_FC_PRIOR);
-            f->hw[cell] = (evw[cell] + RV_FC_PRIOR * rw) / (ex[cell] + RV_FC_PRIOR);
+            f->h[cell] = (ev[cell] + set->hazard_prior * r) / (ex[cell] + set->hazard_prior);
+            f->hw[cell] = (evw[cell] + set->hazard_prior * rw) / (ex[cell] + set->hazard_prior);
         }
     }
     f->owner_factor = xcalloc(d->nusers + 1, sizeof *f->owner_factor);
@@ -390,6 +466,7 @@ void rv_fc_fit_build(const rv_fc_data *d, const rv_fc_state *st, rv_fc_period k,
                                  ? (owon[u] + OWNER_PRIOR * f->win_rate) / (ocl[u] + OWNER_PRIOR) / f->win_rate
                                  : 1;
     free(owon), free(ocl);
+    features_fit(d, st, f);
     if (wbase > 0 && wsum > 0 && wsum <= INT64_MAX && wbase <= INT64_MAX)
         f->won_sum = (int64_t)wsum, f->won_base = (int64_t)wbase;
     else
@@ -411,14 +488,25 @@ void rv_fc_fit_build(const rv_fc_data *d, const rv_fc_state *st, rv_fc_period k,
         int32_t c = d->created[i];
         int m = month_no(c) - m0;
         uint32_t x = (uint32_t)(c - lo);
-        if (surv_from[x] < 0)
-            surv_from[x] = survive(f, &pv->ph, 0, c, T);
-        expd[m] += 1 - surv_from[x];
-        obs[m] += s != RV_FC_S_OPEN;
+        if (surv_from[x] < 0) {
+            /* maturity: survival only from the first close on (no evidence before) */
+            int32_t from = set->cohort == RV_FC_COHORT_MATURITY && first_close > c && first_close < T ? first_close : c;
+            surv_from[x] = from < T ? survive(f, &pv->ph, from - c, from, T) : 1;
+        }
+        if (set->cohort == RV_FC_COHORT_MATURITY) {
+            expd[m] += surv_from[x]; /* expected still open */
+            obs[m] += s == RV_FC_S_OPEN;
+        } else {
+            expd[m] += 1 - surv_from[x];
+            obs[m] += s != RV_FC_S_OPEN;
+        }
     }
     f->cohort_factor = xcalloc((size_t)f->ncohorts, sizeof *f->cohort_factor);
     for (int m = 0; m < f->ncohorts; m++) {
-        double r = (obs[m] + 2) / (expd[m] + 2);
+        double kc = set->cohort_prior;
+        double r = set->cohort == RV_FC_COHORT_NONE ? 1
+                   : set->cohort == RV_FC_COHORT_MATURITY ? (expd[m] + kc) / (obs[m] + kc)
+                                                          : (obs[m] + kc) / (expd[m] + kc);
         f->cohort_factor[m] = r < 0 ? 0 : r > 1.5 ? 1.5 : r;
     }
     free(obs), free(expd), free(surv_from);
@@ -501,10 +589,42 @@ static double hazard_p(void *ud, const rv_fc_data *d, const rv_fc_state *st, uin
     int m = month_no(d->created[i]) - f->cohort_first;
     if (m >= 0 && m < f->ncohorts)
         p *= f->cohort_factor[m];
+    if (f->set.features) {
+        int g[2];
+        feature_groups(d, st, f, i, g);
+        p *= f->feature_factor[g[0]] * f->feature_factor[g[1]];
+    }
     return p < 0 ? 0 : p > 1 ? 1 : p;
 }
 
 rv_fc_model rv_fc_hazard_model(rv_fc_fit *f) { return (rv_fc_model){hazard_p, f}; }
+
+/* day moved by n months, the day of the month kept where the month has it */
+static int32_t add_months(int32_t day, int n)
+{
+    int y;
+    unsigned m, dd;
+    rv_civil_from_days(day, &y, &m, &dd);
+    int idx = y * 12 + (int)m - 1 + n;
+    int ny = idx / 12, nm = idx % 12 + 1;
+    static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    unsigned last = mdays[nm - 1] + (nm == 2 && ny % 4 == 0 && (ny % 100 != 0 || ny % 400 == 0));
+    return rv_days_from_civil(ny, (unsigned)nm, dd < last ? dd : last);
+}
+
+double rv_fc_new_runrate(const rv_fc_data *d, const rv_fc_state *st, const rv_fc_fit *f, int32_t end)
+{
+    (void)d;
+    int back = f->period == RV_FC_YEAR ? -12 : -3;
+    int32_t a = add_months(st->day, back), b = add_months(end, back);
+    if (f->first_close == INT32_MAX || a < f->first_close || b > st->day)
+        return -1;
+    double sum = 0;
+    for (uint32_t i = 0; i < st->n; i++)
+        if (st->status[i] == RV_FC_S_WON && d->created[i] >= a && st->closed_day[i] >= a && st->closed_day[i] < b)
+            sum += (double)st->amount[i];
+    return sum;
+}
 
 double rv_fc_new_expected(const rv_fc_fit *f, int32_t end)
 {
@@ -548,6 +668,26 @@ static inline uint64_t rng_next(rng *r)
 
 static inline double rng_unit(rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
 
+/* A Poisson(lambda) count: Knuth's product of uniforms below 30, else the
+ * normal law N(lambda, lambda) rounded and kept >= 0 (its skew, 1/sqrt(30)
+ * and less, is far inside the trial noise of a roll-up). */
+static double poisson(rng *r, double lambda)
+{
+    if (lambda < 30) {
+        double lim = exp(-lambda), prod = rng_unit(r);
+        int k = 0;
+        while (prod > lim)
+            prod *= rng_unit(r), k++;
+        return k;
+    }
+    double u, v, q;
+    do {
+        u = 2 * rng_unit(r) - 1, v = 2 * rng_unit(r) - 1, q = u * u + v * v;
+    } while (q >= 1 || q == 0);
+    double x = nearbyint(lambda + sqrt(lambda) * u * sqrt(-2 * log(q) / q));
+    return x < 0 ? 0 : x;
+}
+
 typedef struct sim {
     const rv_fc_sim_in *in;
     uint32_t *first, *deals; /* deals of each node (CSR) */
@@ -587,6 +727,12 @@ static void sim_block(sim *s, int blk)
         double c = in->constant ? in->constant[nd] : 0;
         for (int t = t0; t < t1; t++)
             row[t] = c;
+        if (in->new_count && in->new_count[nd] > 0) {
+            rng q;
+            rng_seed(&q, in->seed ^ 0x6E6577ull, nd, (uint64_t)blk);
+            for (int t = t0; t < t1; t++)
+                row[t] += in->new_value * poisson(&q, in->new_count[nd]);
+        }
         if (s->first[nd] == s->first[nd + 1])
             continue;
         rng r;
@@ -798,7 +944,7 @@ int rv_fc_simulate(const rv_fc_sim_in *in, rv_fc_node_out *out)
     double *mean_tree = xcalloc(nn, sizeof *mean_tree);
     uint32_t *cnt = xcalloc(nn, sizeof *cnt);
     for (uint32_t k = 0; k < nn; k++) {
-        mean_tree[k] += (in->constant ? in->constant[k] : 0);
+        mean_tree[k] += (in->constant ? in->constant[k] : 0) + (in->new_count ? in->new_count[k] * in->new_value : 0);
         cnt[k] += s.first[k + 1] - s.first[k];
     }
     for (uint32_t i = 0; i < in->ndeals; i++)
@@ -878,8 +1024,122 @@ int64_t rv_fc_actual(const rv_fc_data *d, int32_t start, int32_t end)
     return sum;
 }
 
+/* Expected won amount from deals not yet created, by the fit's setting. */
+static double new_deals(const rv_fc_data *d, const rv_fc_state *st, const rv_fc_fit *f, int32_t end)
+{
+    double rr = f->set.new_deals == RV_FC_NEW_RUNRATE ? rv_fc_new_runrate(d, st, f, end) : -1;
+    return rr >= 0 ? rr : rv_fc_new_expected(f, end);
+}
+
+double rv_fc_expected(const rv_fc_data *d, int32_t start, int32_t end, rv_fc_period k, int fy_start,
+                      const rv_fc_settings *set)
+{
+    rv_fc_state st;
+    rv_fc_state_build(d, start, &st);
+    rv_fc_fit f;
+    rv_fc_fit_build_with(d, &st, k, fy_start, set, &f);
+    rv_fc_model m = rv_fc_hazard_model(&f);
+    double e = new_deals(d, &st, &f, end);
+    for (uint32_t i = 0; i < st.n; i++)
+        if (st.status[i] == RV_FC_S_OPEN)
+            e += m.p_win(m.ud, d, &st, i, end) * (double)rv_fc_won_value(&f, st.amount[i]);
+    rv_fc_fit_free(&f);
+    rv_fc_state_free(&st);
+    return e;
+}
+
+/* The candidates rv_fc_tune tries, the defaults first. */
+static int candidates(rv_fc_settings *c, int cap)
+{
+    static const int windows[] = {0, 91, 182, 364};
+    static const int cohorts[] = {RV_FC_COHORT_CLOSES, RV_FC_COHORT_NONE, RV_FC_COHORT_MATURITY};
+    static const int news[] = {RV_FC_NEW_HAZARD, RV_FC_NEW_RUNRATE};
+    int n = 0;
+    for (int ft = 0; ft < 2; ft++)
+        for (int a = 0; a < 2; a++)
+            for (int b = 0; b < 3; b++)
+                for (int w = 0; w < 4 && n < cap; w++) {
+                    c[n] = rv_fc_default_settings;
+                    c[n].window_days = windows[w], c[n].cohort = cohorts[b], c[n].new_deals = news[a];
+                    c[n].features = ft;
+                    n++;
+                }
+    return n;
+}
+
+/* The next validation window start after s: the 16th, else the next 1st. */
+static int32_t s_next(int32_t s)
+{
+    int y;
+    unsigned m, dd;
+    rv_civil_from_days(s, &y, &m, &dd);
+    return dd < 16 ? rv_days_from_civil(y, m, 16) : add_months(rv_days_from_civil(y, m, 1), 1);
+}
+
+int rv_fc_tune(const rv_fc_data *d, int32_t T, rv_fc_period k, int fy_start, bool shifted_only,
+               rv_fc_settings *best, double *best_mape)
+{
+    *best = rv_fc_default_settings;
+    *best_mape = -1;
+    rv_fc_state st;
+    rv_fc_state_build(d, T, &st);
+    int32_t first_close = INT32_MAX;
+    for (uint32_t i = 0; i < st.n; i++)
+        if (st.status[i] == RV_FC_S_WON || st.status[i] == RV_FC_S_LOST)
+            first_close = st.closed_day[i] < first_close ? st.closed_day[i] : first_close;
+    /* validation windows: a period's length from a month start after the
+     * first close on record, over by T, something won in it (known at T) */
+    enum { MAXW = 24 };
+    int32_t ws[MAXW], we[MAXW];
+    double actual[MAXW];
+    int nw = 0, len = k == RV_FC_MONTH ? 1 : k == RV_FC_QUARTER ? 3 : 12;
+    if (first_close != INT32_MAX) {
+        int32_t s, e, ps, pe;
+        rv_fc_period_of(first_close, RV_FC_MONTH, fy_start, &s, &e);
+        /* starts on the 1st and the 16th of every month */
+        for (s = e; (e = add_months(s, len)) <= T; s = s_next(s)) {
+            rv_fc_period_of(s, k, fy_start, &ps, &pe);
+            if (shifted_only && ps == s)
+                continue;
+            double a = 0;
+            for (uint32_t i = 0; i < st.n; i++)
+                if (st.status[i] == RV_FC_S_WON && st.closed_day[i] >= s && st.closed_day[i] < e)
+                    a += (double)st.amount[i];
+            if (a <= 0)
+                continue;
+            if (nw == MAXW) { /* the latest MAXW windows */
+                memmove(ws, ws + 1, (MAXW - 1) * sizeof *ws), memmove(we, we + 1, (MAXW - 1) * sizeof *we);
+                memmove(actual, actual + 1, (MAXW - 1) * sizeof *actual);
+                nw--;
+            }
+            ws[nw] = s, we[nw] = e, actual[nw++] = a;
+        }
+    }
+    rv_fc_state_free(&st);
+    if (!nw)
+        return 0;
+    rv_fc_settings cand[64];
+    int nc = candidates(cand, 64);
+    for (int c = 0; c < nc; c++) {
+        double sum = 0;
+        for (int w = 0; w < nw; w++)
+            sum += fabs(rv_fc_expected(d, ws[w], we[w], k, fy_start, &cand[c]) - actual[w]) / actual[w];
+        double mape = 100 * sum / nw;
+        if (*best_mape < 0 || mape < *best_mape)
+            *best = cand[c], *best_mape = mape;
+    }
+    return nw;
+}
+
 void rv_fc_forecast(const rv_fc_data *d, int32_t start, int32_t end, rv_fc_period k, int fy_start,
                     int trials, uint64_t seed, rv_fc_period_out *out, rv_fc_node_out *nodes)
+{
+    rv_fc_forecast_with(d, start, end, k, fy_start, &rv_fc_default_settings, trials, seed, out, nodes);
+}
+
+void rv_fc_forecast_with(const rv_fc_data *d, int32_t start, int32_t end, rv_fc_period k, int fy_start,
+                         const rv_fc_settings *set, int trials, uint64_t seed, rv_fc_period_out *out,
+                         rv_fc_node_out *nodes)
 {
     memset(out, 0, sizeof *out);
     out->start = start, out->end = end;
@@ -887,9 +1147,10 @@ void rv_fc_forecast(const rv_fc_data *d, int32_t start, int32_t end, rv_fc_perio
     rv_fc_state st;
     rv_fc_state_build(d, start, &st);
     rv_fc_fit f;
-    rv_fc_fit_build(d, &st, k, fy_start, &f);
+    rv_fc_fit_build_with(d, &st, k, fy_start, set, &f);
     rv_fc_model m = rv_fc_hazard_model(&f);
     out->open = st.nopen, out->unplaced = st.unplaced;
+    out->set = *set;
 
     uint32_t nn = 1 + d->nteams + d->nusers;
     int32_t *parent = xcalloc(nn, sizeof *parent);
@@ -918,15 +1179,27 @@ void rv_fc_forecast(const rv_fc_data *d, int32_t start, int32_t end, rv_fc_perio
             (st.cat[i] == RV_FC_CAT_COMMIT || st.cat[i] == RV_FC_CAT_BEST_CASE))
             category += st.amount[i];
     }
-    double nw = rv_fc_new_expected(&f, end), shared = 0;
+    /* deals not yet created: a Poisson number of won deals of the mean
+     * value, their expected revenue nw, shared by owner */
+    double nw = new_deals(d, &st, &f, end), shared = 0, nv = (double)rv_fc_won_value(&f, f.new_amount);
+    double *lambda = xcalloc(nn, sizeof *lambda);
     for (uint32_t u = 0; u < d->nusers; u++) {
-        constant[rv_fc_user_node(d, (int32_t)u)] = nw * f.new_share[u];
+        double x = nw * f.new_share[u];
+        if (nv > 0)
+            lambda[rv_fc_user_node(d, (int32_t)u)] = x / nv;
+        else
+            constant[rv_fc_user_node(d, (int32_t)u)] = x;
         shared += f.new_share[u];
     }
-    constant[0] += nw * (1 - shared > 1e-12 ? 1 - shared : 0);
+    double rest = nw * (1 - shared > 1e-12 ? 1 - shared : 0);
+    if (nv > 0)
+        lambda[0] += rest / nv;
+    else
+        constant[0] += rest;
     rv_fc_node_out *no = nodes ? nodes : xcalloc(nn, sizeof *no);
     rv_fc_sim_in in = {.ndeals = n, .p = p, .value = value, .node = node, .nnodes = nn, .parent = parent,
-                       .constant = constant, .trials = trials, .seed = seed};
+                       .constant = constant, .new_count = lambda, .new_value = nv, .trials = trials,
+                       .seed = seed};
     rv_fc_simulate(&in, no);
     out->forecast[RV_FC_M_PREDICTIVE] = no[0].p50;
     out->p10 = no[0].p10, out->p90 = no[0].p90;
@@ -935,7 +1208,7 @@ void rv_fc_forecast(const rv_fc_data *d, int32_t start, int32_t end, rv_fc_perio
     out->forecast[RV_FC_M_RUNRATE] = runrate;
     if (!nodes)
         free(no);
-    free(p), free(constant), free(value), free(node), free(parent);
+    free(p), free(constant), free(lambda), free(value), free(node), free(parent);
     rv_fc_fit_free(&f);
     rv_fc_state_free(&st);
 }

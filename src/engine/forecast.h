@@ -18,34 +18,56 @@
  * Everything the model learns at T is read from that state, so data dated
  * on or after T cannot change a forecast made at T.
  *
- * Model (rv_fc_fit, rv_fc_predict): a discrete-time hazard of closing, by
- * age of the deal (14-day buckets) and by the third of the period the day
- * falls in (end-of-period pushes), estimated from the deal-days at risk in
- * the window [T - L, T), L the length of the period holding T - 1 (the
- * last period when T starts one; only from the first close on record: days
- * before any close was recorded are no evidence), each cell shrunk toward
- * the age-only hazard with a prior weight of RV_FC_PRIOR deal-days:
+ * Model (rv_fc_fit_build_with, settings in rv_fc_settings): a
+ * discrete-time hazard of closing, by age of the deal (14-day buckets) and
+ * by the third of the fiscal quarter the day falls in (end-of-quarter
+ * pushes; with phase_quarter off, thirds of the period), estimated from the
+ * deal-days at risk in the window [T - L, T), L = max(window_days, the
+ * length of the period holding T - 1) (only from the first close on
+ * record: days before any close was recorded are no evidence), each cell
+ * shrunk toward the age-only hazard with a prior weight of k =
+ * hazard_prior deal-days:
  *
  *     h(a, ph)  = (closes(a, ph) + k * closes(a) / days(a)) / (days(a, ph) + k)
  *     hw(a, ph) = the same with won closes only
  *
- * An owner's track record scales hw by his shrunk win share over the
- * company's, ((won_o + k wr) / (closed_o + k)) / wr, with k = 20 closes.
- * A creation-month cohort that has closed fewer deals than the hazard
- * expected holds more deals that will never close: the probability of its
- * open deals is scaled by (observed + 2) / (expected + 2), clamped to
- * [0, 1.5].  Then for an open deal of age a at T, period [T, E):
+ * Factors on hw, each a shrunk win share over the company's win rate wr
+ * from every deal closed before T, ((won_g + 20 wr) / (closed_g + 20)) / wr:
+ * the owner's track record; with `features`, the deal's amount third (cut
+ * at the closed deals' amount terciles) and its close-date pushes before T
+ * (0, 1, 2+ changes of the close date to a later day).
+ *
+ * Cohorts (creation months), by `cohort`:
+ *   closes    a cohort that has closed fewer deals than the hazard expected
+ *             holds more deals that will never close: its open deals'
+ *             probability x (observed closes + c) / (expected closes + c);
+ *   maturity  the same evidence read on the open deals: x (expected still
+ *             open + c) / (observed still open + c), the survival counted
+ *             from the first close on record;
+ * c = cohort_prior, the factor clamped to [0, 1.5].  Then for an open deal
+ * of age a at T, period [T, E):
  *
  *     P(won in period) = sum_{d=T}^{E-1} S(d) * hw(a + d - T, ph(d)),
  *     S(T) = 1, S(d+1) = S(d) * (1 - h(a + d - T, ph(d)))
  *
- * Deals not yet created: deals created per day over the last period,
- * times their mean amount at creation, times P(won by E) of a deal created
- * on each day d of the period, summed over d (an expectation, added to
- * every trial; each owner gets his share of the recent creations).
+ * Deals not yet created, by `new_deals`:
+ *   hazard    deals created per day over the last L days, times their mean
+ *             amount at creation, times P(won by E) of a deal created on
+ *             each day d of the period, summed over d;
+ *   run-rate  the won amount of deals created and won inside [T, E) moved
+ *             back a quarter (a year for yearly periods), when that window
+ *             starts after the first close on record (else as hazard).
+ * In the Monte Carlo they are a Poisson number of won deals of the mean
+ * new deal's value, its mean the expected revenue over that value; each
+ * owner gets his share of the recent creations.
  * A deal's value if won is its amount at T times the ratio of won amounts
  * to the same deals' amounts the day before they closed (integer
  * arithmetic, half-even).
+ *
+ * Settings are chosen at T by rv_fc_tune: every candidate forecasts the
+ * windows of a period's length that ended by T, each as of its own start,
+ * and the one with the lowest MAPE against what was won there (as known
+ * at T) is used; with no such window, rv_fc_default_settings.
  *
  * Another model plugs in through rv_fc_model: a function that returns the
  * probability for one deal; the Monte Carlo and roll-up take it as given.
@@ -145,14 +167,35 @@ void rv_fc_state_free(rv_fc_state *st);
 void rv_fc_period_of(int32_t day, rv_fc_period k, int fy_start, int32_t *start, int32_t *end);
 void rv_fc_period_label(int32_t start, rv_fc_period k, int fy_start, char *buf, int cap);
 
+/* Settings of the model (see the file comment). */
+enum { RV_FC_COHORT_NONE, RV_FC_COHORT_CLOSES, RV_FC_COHORT_MATURITY };
+enum { RV_FC_NEW_HAZARD, RV_FC_NEW_RUNRATE };
+typedef struct rv_fc_settings {
+    int window_days;     /* learning window, at least the period's length */
+    double hazard_prior; /* deal-days of prior weight per hazard cell */
+    double cohort_prior; /* deals of prior weight in the cohort factor */
+    int cohort;          /* RV_FC_COHORT_* */
+    int new_deals;       /* RV_FC_NEW_* */
+    bool phase_quarter;  /* phases are thirds of the quarter, not of the period */
+    bool features;       /* amount third and close-date pushes factors */
+} rv_fc_settings;
+#define RV_FC_NFEAT 6
+extern const rv_fc_settings rv_fc_default_settings;
+extern const char *const rv_fc_cohort_names[3];    /* none, closes, maturity */
+extern const char *const rv_fc_new_deal_names[2];  /* hazard, run_rate */
+
 /* The hazard model fitted at a state. */
 typedef struct rv_fc_fit {
+    rv_fc_settings set;
+    int32_t first_close;
     int32_t asof, window_start;
     rv_fc_period period;
     int fy_start;
     int nage;
     double *h, *hw;            /* [age bucket][phase] */
     double *owner_factor;      /* per user */
+    double feature_factor[RV_FC_NFEAT]; /* amount thirds 0..2, pushes 0, 1, 2+ */
+    int64_t amount_cut[2];     /* upper bounds of the first two amount thirds */
     double win_rate;           /* won / closed before T */
     int64_t won_sum, won_base; /* ratio of won amounts to amounts the day before closing */
     int32_t cohort_first;      /* month number (y*12+m) of cohort_factor[0] */
@@ -166,6 +209,8 @@ typedef struct rv_fc_fit {
 
 void rv_fc_fit_build(const rv_fc_data *d, const rv_fc_state *st, rv_fc_period k, int fy_start,
                      rv_fc_fit *f);
+void rv_fc_fit_build_with(const rv_fc_data *d, const rv_fc_state *st, rv_fc_period k, int fy_start,
+                          const rv_fc_settings *set, rv_fc_fit *f);
 void rv_fc_fit_free(rv_fc_fit *f);
 
 /* Value of a deal if won: amount * won_sum / won_base, half-even. */
@@ -181,6 +226,11 @@ typedef struct rv_fc_model {
 /* The hazard model over a fit (ud is the rv_fc_fit). */
 rv_fc_model rv_fc_hazard_model(rv_fc_fit *f);
 
+/* Won amount of the deals created and won inside [T, end) moved back a
+ * quarter (a year for yearly periods), at their amounts at T; -1 when
+ * that window starts before the first close on record. */
+double rv_fc_new_runrate(const rv_fc_data *d, const rv_fc_state *st, const rv_fc_fit *f, int32_t end);
+
 /* Expected won amount from deals created in [st->day, end), as double. */
 double rv_fc_new_expected(const rv_fc_fit *f, int32_t end);
 
@@ -195,6 +245,8 @@ typedef struct rv_fc_sim_in {
     uint32_t nnodes;
     const int32_t *parent;
     const double *constant; /* may be NULL */
+    const double *new_count; /* per node: Poisson mean of deals not yet created and won; may be NULL */
+    double new_value;        /* value of each of them */
     int trials;
     uint64_t seed;
     int threads;  /* 0: 2 */
@@ -230,6 +282,9 @@ typedef struct rv_fc_period_out {
     int64_t forecast[RV_FC_NMETHODS];
     int64_t p10, p90;
     int64_t actual; /* won in the period, from all the data (backtests only) */
+    rv_fc_settings set; /* the predictive model's settings */
+    int tune_windows;    /* validation windows they were chosen on (0: the defaults) */
+    double tune_mape;   /* their MAPE there, percent */
     uint32_t open, unplaced;
 } rv_fc_period_out;
 
@@ -237,6 +292,27 @@ typedef struct rv_fc_period_out {
  * rv_fc_nodes() rows) receive the predictive percentiles per node. */
 void rv_fc_forecast(const rv_fc_data *d, int32_t start, int32_t end, rv_fc_period k, int fy_start,
                     int trials, uint64_t seed, rv_fc_period_out *out, rv_fc_node_out *nodes);
+
+/* The same with settings: the forecast of rv_fc_forecast_with(set), its
+ * expected value (sum of p x value over the open deals + new deals). */
+void rv_fc_forecast_with(const rv_fc_data *d, int32_t start, int32_t end, rv_fc_period k, int fy_start,
+                         const rv_fc_settings *set, int trials, uint64_t seed, rv_fc_period_out *out,
+                         rv_fc_node_out *nodes);
+double rv_fc_expected(const rv_fc_data *d, int32_t start, int32_t end, rv_fc_period k, int fy_start,
+                      const rv_fc_settings *set);
+
+/* Choose the settings for forecasts of k-periods made at day T, from data
+ * dated before T only: every candidate forecasts (expected value) each
+ * window of a period's length that starts on the 1st or the 16th of a
+ * month after the first close on record and is over by T (with shifted_only, not those
+ * that start a k-period: a backtest keeps the forecasts it scores out of
+ * the choice), as of that window's start, and is scored against what was
+ * won in it as known at T; the lowest mean absolute percentage error wins
+ * (ties: the earlier candidate, the defaults first).  Returns the number
+ * of validation windows (0: *best is rv_fc_default_settings, *best_mape
+ * -1). */
+int rv_fc_tune(const rv_fc_data *d, int32_t T, rv_fc_period k, int fy_start, bool shifted_only,
+               rv_fc_settings *best, double *best_mape);
 
 /* Won amount with a close day in [start, end), from the current data. */
 int64_t rv_fc_actual(const rv_fc_data *d, int32_t start, int32_t end);

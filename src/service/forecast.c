@@ -341,8 +341,12 @@ rv_status rv_forecast_backtest_run(rv_ctx *c, const rv_forecast_req *req, rv_for
     int cnt = 0;
     while (s <= to && out->n < 64) {
         rv_fc_period_out *r = &out->rows[out->n++];
-        rv_fc_forecast(&db.d, s, e, out->kind, db.fy_start, req->trials ? req->trials : 10000,
-                       req->seed ? req->seed : 1, r, NULL);
+        rv_fc_settings set;
+        double tm;
+        int nm = rv_fc_tune(&db.d, s, out->kind, db.fy_start, true, &set, &tm);
+        rv_fc_forecast_with(&db.d, s, e, out->kind, db.fy_start, &set, req->trials ? req->trials : 10000,
+                            req->seed ? req->seed : 1, r, NULL);
+        r->tune_windows = nm, r->tune_mape = tm;
         r->actual = rv_fc_actual(&db.d, s, e);
         if (r->actual) {
             cnt++;
@@ -372,6 +376,29 @@ static void pct_num(rv_jsonw *w, double v)
 }
 
 static const char *const period_names[] = {"month", "quarter", "year"};
+
+/* "settings": the model's settings of a row and the windows they were chosen on. */
+static void settings_json(rv_jsonw *w, const rv_fc_period_out *r)
+{
+    rv_jsonw_key(w, "settings");
+    rv_jsonw_obj_begin(w);
+    rv_jsonw_key(w, "window_days");
+    rv_jsonw_int(w, r->set.window_days);
+    rv_jsonw_key(w, "cohort");
+    rv_jsonw_str(w, rv_fc_cohort_names[r->set.cohort]);
+    rv_jsonw_key(w, "new_deals");
+    rv_jsonw_str(w, rv_fc_new_deal_names[r->set.new_deals]);
+    rv_jsonw_key(w, "features");
+    rv_jsonw_bool(w, r->set.features);
+    rv_jsonw_key(w, "validation_windows");
+    rv_jsonw_int(w, r->tune_windows);
+    rv_jsonw_key(w, "validation_mape");
+    if (r->tune_windows)
+        pct_num(w, r->tune_mape);
+    else
+        rv_jsonw_null(w);
+    rv_jsonw_obj_end(w);
+}
 
 void rv_forecast_backtest_json(const rv_forecast_backtest *b, rv_jsonw *w)
 {
@@ -411,6 +438,7 @@ void rv_forecast_backtest_json(const rv_forecast_backtest *b, rv_jsonw *w)
                 rv_jsonw_int(w, r->open);
                 rv_jsonw_key(w, "unplaced");
                 rv_jsonw_int(w, r->unplaced);
+                settings_json(w, r);
             }
             rv_jsonw_obj_end(w);
         }
@@ -539,9 +567,13 @@ rv_status rv_forecast_show_run(rv_ctx *c, const rv_forecast_req *req, rv_forecas
     rv_fc_nodes(d, parent);
     rv_fc_node_out *no = rv_xcalloc(nn, sizeof *no);
     rv_fc_period_out po;
-    if (T < out->end)
-        rv_fc_forecast(d, T, out->end, kind, db->fy_start, req->trials ? req->trials : 10000,
-                       req->seed ? req->seed : 1, &po, no);
+    if (T < out->end) {
+        rv_fc_settings set;
+        double tm;
+        rv_fc_tune(d, T, kind, db->fy_start, false, &set, &tm);
+        rv_fc_forecast_with(d, T, out->end, kind, db->fy_start, &set, req->trials ? req->trials : 10000,
+                            req->seed ? req->seed : 1, &po, no);
+    }
     else
         for (uint32_t k = 0; k < nn; k++)
             for (int j = 0; j < RV_FC_DRIVERS; j++)

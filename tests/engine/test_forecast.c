@@ -292,6 +292,11 @@ static void build_history(rv_fc_data *d, int32_t cut, uint64_t tamper)
             d->cur[RV_FC_STAGE][i] = 0;
         }
         d->cur[RV_FC_AMOUNT][i] = final;
+        /* every seventh deal pushed its close date once, five days in */
+        if (k % 7 == 0 && (!tamper || created + 5 < cut))
+            rv_fc_add_event(d, (int32_t)i, created + 5, RV_FC_CLOSE, created + 30, created + 60);
+        if (tamper) /* and pushes dated after the cut */
+            rv_fc_add_event(d, (int32_t)i, cut + 1 + (int32_t)(lcg(&t) % 30), RV_FC_CLOSE, created + 60, cut + 200);
     }
     if (tamper) /* deals created after the cut */
         for (int k = 0; k < 50; k++) {
@@ -331,12 +336,163 @@ static void test_no_peek(void **state)
         assert_int_equal(na[k].p50, nb[k].p50);
         assert_int_equal(na[k].mean, nb[k].mean);
     }
+    /* the settings chosen at T and a forecast with every option on */
+    for (int shifted = 0; shifted < 2; shifted++) {
+        rv_fc_settings sa, sb;
+        double ma, mb;
+        int wa = rv_fc_tune(&a, T, RV_FC_QUARTER, 1, shifted, &sa, &ma);
+        int wb = rv_fc_tune(&b, T, RV_FC_QUARTER, 1, shifted, &sb, &mb);
+        assert_true(wa > 0);
+        assert_int_equal(wa, wb);
+        assert_memory_equal(&sa, &sb, sizeof sa);
+        assert_true(ma == mb);
+    }
+    rv_fc_settings all = rv_fc_default_settings;
+    all.window_days = 182, all.cohort = RV_FC_COHORT_MATURITY, all.new_deals = RV_FC_NEW_RUNRATE;
+    all.features = true;
+    rv_fc_forecast_with(&a, T, E, RV_FC_QUARTER, 1, &all, 2000, 5, &oa, na);
+    rv_fc_forecast_with(&b, T, E, RV_FC_QUARTER, 1, &all, 2000, 5, &ob, nb);
+    assert_int_equal(oa.forecast[RV_FC_M_PREDICTIVE], ob.forecast[RV_FC_M_PREDICTIVE]);
+    assert_int_equal(oa.p10, ob.p10);
+    assert_int_equal(oa.p90, ob.p90);
+    assert_true(rv_fc_expected(&a, T, E, RV_FC_QUARTER, 1, &all) == rv_fc_expected(&b, T, E, RV_FC_QUARTER, 1, &all));
     /* the tampering is real: the actuals differ */
     assert_true(rv_fc_actual(&a, T, E) != rv_fc_actual(&b, T, E));
     /* and the roll-up: the company's mean is the sum of its teams' */
     assert_true(llabs(na[0].mean - na[1].mean - na[2].mean) <= 1);
     free_history(&a);
     free_history(&b);
+}
+
+/* New deals by run-rate: won deals created and won inside the same window
+ * a quarter back, by hand. */
+static void test_new_runrate(void **state)
+{
+    (void)state;
+    rv_fc_data d;
+    rv_fc_data_init(&d);
+    d.nstages = 3;
+    d.stage_kind = kinds3;
+    struct {
+        const char *created, *closed;
+        int stage;
+        int64_t amount;
+    } rows[] = {
+        {"2017-01-20", "2017-02-01", 2, 100},  /* the first close: lost */
+        {"2017-04-03", "2017-05-10", 1, 1000}, /* created and won in [04-01, 07-01): counts */
+        {"2017-06-01", "2017-06-30", 1, 250},  /* counts */
+        {"2017-03-31", "2017-04-10", 1, 7000}, /* created before the window */
+        {"2017-06-15", "2017-07-02", 1, 9000}, /* won after it */
+        {"2017-05-01", "2017-05-20", 2, 8000}, /* lost */
+        {"2017-05-05", NULL, 0, 6000},         /* open */
+    };
+    for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
+        uint32_t i = rv_fc_add_deal(&d);
+        d.created[i] = day(rows[k].created);
+        d.cur[RV_FC_AMOUNT][i] = rows[k].amount;
+        d.cur[RV_FC_STAGE][i] = rows[k].stage;
+        rv_fc_add_event(&d, (int32_t)i, d.created[i], RV_FC_STAGE, RV_FC_UNKNOWN, 0);
+        if (rows[k].closed)
+            rv_fc_add_event(&d, (int32_t)i, day(rows[k].closed), RV_FC_STAGE, 0, rows[k].stage);
+    }
+    rv_fc_data_finish(&d);
+    rv_fc_state st;
+    rv_fc_fit f;
+    rv_fc_state_build(&d, day("2017-07-01"), &st);
+    rv_fc_fit_build(&d, &st, RV_FC_QUARTER, 1, &f);
+    assert_true(rv_fc_new_runrate(&d, &st, &f, day("2017-10-01")) == 1250);
+    /* a month: [04-01, 05-01) moved back from [07-01, 08-01): nothing won in it */
+    assert_true(rv_fc_new_runrate(&d, &st, &f, day("2017-08-01")) == 0);
+    rv_fc_fit_free(&f);
+    rv_fc_state_free(&st);
+    /* as of 2017-04-01 the window [01-01, 04-01) starts before the first close: unknown */
+    rv_fc_state_build(&d, day("2017-04-01"), &st);
+    rv_fc_fit_build(&d, &st, RV_FC_QUARTER, 1, &f);
+    assert_true(rv_fc_new_runrate(&d, &st, &f, day("2017-07-01")) == -1);
+    rv_fc_fit_free(&f);
+    rv_fc_state_free(&st);
+    d.stage_kind = NULL;
+    rv_fc_data_free(&d);
+}
+
+/* Deals not yet created: a Poisson count of 4 (Knuth) and of 60 (normal
+ * law) deals of 100.  Poisson(4): P(N <= 1) = 0.0916, P(N <= 2) = 0.2381,
+ * P(N <= 3) = 0.4335, P(N <= 4) = 0.6288, P(N <= 6) = 0.8893,
+ * P(N <= 7) = 0.9489, so P10 = 200, P50 = 400, P90 = 700. */
+static void test_new_poisson(void **state)
+{
+    (void)state;
+    int32_t parent[3] = {-1, 0, 0};
+    double lambda[3] = {0, 4, 60};
+    rv_fc_sim_in in = {.nnodes = 3, .parent = parent, .new_count = lambda, .new_value = 100,
+                       .trials = 200000, .seed = 11};
+    rv_fc_node_out out[3];
+    assert_int_equal(rv_fc_simulate(&in, out), 0);
+    assert_int_equal(out[1].p10, 200);
+    assert_int_equal(out[1].p50, 400);
+    assert_int_equal(out[1].p90, 700);
+    assert_int_equal(out[1].mean, 400);
+    assert_int_equal(out[2].mean, 6000);
+    /* N(60, 60): P50 60 deals, P90 60 + 1.2816 sqrt(60) = 69.9 -> 70 (+- one deal) */
+    assert_int_equal(out[2].p50, 6000);
+    assert_true(llabs(out[2].p90 - 7000) <= 100);
+    assert_int_equal(out[0].mean, 6400);
+}
+
+/* Feature factors by hand: 30 closed deals of 100..3000 and one open;
+ * deals 0..5 pushed their close date once, none twice; won are 0, 1,
+ * 4..7, 10..14, 20 and 21 (13 of 30). */
+static void test_features(void **state)
+{
+    (void)state;
+    rv_fc_data d;
+    rv_fc_data_init(&d);
+    d.nstages = 3;
+    d.stage_kind = kinds3;
+    int32_t c0 = day("2017-01-02");
+    for (int k = 0; k < 31; k++) {
+        uint32_t i = rv_fc_add_deal(&d);
+        d.created[i] = c0 + k;
+        bool open = k == 30;
+        bool won = k < 10 ? k < 8 : k < 15;
+        int st = open ? 0 : won ? 1 : 2;
+        d.cur[RV_FC_STAGE][i] = st;
+        d.cur[RV_FC_AMOUNT][i] = open ? 500 : 100 * (k + 1);
+        rv_fc_add_event(&d, (int32_t)i, d.created[i], RV_FC_STAGE, RV_FC_UNKNOWN, 0);
+        if (!open)
+            rv_fc_add_event(&d, (int32_t)i, d.created[i] + 20, RV_FC_STAGE, 0, st);
+        if (k < 6) /* deals 0..5 push their close date once */
+            rv_fc_add_event(&d, (int32_t)i, d.created[i] + 3, RV_FC_CLOSE, d.created[i] + 10, d.created[i] + 40);
+    }
+    /* deals 2 and 3 lost instead: pushed 6, won 4 */
+    d.cur[RV_FC_STAGE][2] = d.cur[RV_FC_STAGE][3] = 2;
+    d.cur[RV_FC_STAGE][20] = d.cur[RV_FC_STAGE][21] = 1; /* keep 13 won in all */
+    rv_fc_data_finish(&d);
+    for (uint32_t j = 0; j < d.nev; j++)
+        if (d.ev_field[j] == RV_FC_STAGE && d.ev_new[j] != 0)
+            d.ev_new[j] = d.cur[RV_FC_STAGE][d.ev_deal[j]];
+    rv_fc_state st;
+    rv_fc_state_build(&d, day("2017-04-01"), &st);
+    rv_fc_settings set = rv_fc_default_settings;
+    set.features = true;
+    rv_fc_fit f;
+    rv_fc_fit_build_with(&d, &st, RV_FC_QUARTER, 1, &set, &f);
+    /* won: deals 0,1,4..7 and 10..14, 20, 21 = 13 of 30; wr = 13/30 */
+    double wr = 13.0 / 30;
+    assert_true(fabs(f.win_rate - wr) < 1e-12);
+    /* thirds of the 30 closed amounts 100..3000: cuts at the 11th and 21st smallest */
+    assert_int_equal(f.amount_cut[0], 1100);
+    assert_int_equal(f.amount_cut[1], 2100);
+    /* amount <= 1100: deals 0..10, won 0,1,4,5,6,7,10 = 7 of 11 */
+    assert_true(fabs(f.feature_factor[0] - (7 + 20 * wr) / (11 + 20) / wr) < 1e-12);
+    /* pushed once: deals 0..5, won 0, 1, 4, 5 = 4 of 6; never pushed: 9 of 24 */
+    assert_true(fabs(f.feature_factor[4] - (4 + 20 * wr) / (6 + 20) / wr) < 1e-12);
+    assert_true(fabs(f.feature_factor[3] - (9 + 20 * wr) / (24 + 20) / wr) < 1e-12);
+    assert_true(fabs(f.feature_factor[5] - 1) < 1e-12); /* nobody pushed twice: the prior alone */
+    rv_fc_fit_free(&f);
+    rv_fc_state_free(&st);
+    d.stage_kind = NULL;
+    rv_fc_data_free(&d);
 }
 
 static void test_periods(void **state)
@@ -363,7 +519,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mc_exact), cmocka_unit_test(test_mc_heavy), cmocka_unit_test(test_rollup), cmocka_unit_test(test_asof),
-        cmocka_unit_test(test_no_peek),  cmocka_unit_test(test_periods),
+        cmocka_unit_test(test_no_peek), cmocka_unit_test(test_new_runrate), cmocka_unit_test(test_new_poisson),
+        cmocka_unit_test(test_features),  cmocka_unit_test(test_periods),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,6 +69,13 @@ static void maven_backtest(void **state)
         /* last quarter's run-rate is last quarter's actual */
         assert_int_equal(b.rows[i].forecast[RV_FC_M_RUNRATE], f.won[i]);
     }
+    /* settings are chosen on quarter-long windows starting on the 1st or
+     * 16th of a month from the month after the first close (2017-03-01),
+     * ended by the as-of day, not starting a quarter: none for Q2 and Q3;
+     * for Q4 04-16, 05-01, 05-16, 06-01 and 06-16 */
+    assert_int_equal(b.rows[0].tune_windows, 0);
+    assert_int_equal(b.rows[1].tune_windows, 0);
+    assert_int_equal(b.rows[2].tune_windows, 5);
     printf("mape: predictive %.2f%%, weighted %.2f%%, run-rate %.2f%%\n", b.mape[RV_FC_M_PREDICTIVE],
            b.mape[RV_FC_M_WEIGHTED], b.mape[RV_FC_M_RUNRATE]);
     assert_true(b.mape[RV_FC_M_PREDICTIVE] < b.mape[RV_FC_M_WEIGHTED]);
