@@ -668,18 +668,44 @@ static inline uint64_t rng_next(rng *r)
 
 static inline double rng_unit(rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
 
-/* A Poisson(lambda) count: Knuth's product of uniforms below 30, else the
- * normal law N(lambda, lambda) rounded and kept >= 0 (its skew, 1/sqrt(30)
- * and less, is far inside the trial noise of a roll-up). */
-static double poisson(rng *r, double lambda)
+/* Poisson(lambda) counts by inversion: cdf[k] = P(N <= k) up to where it
+ * reaches 1 - 1e-13 (or cap); a draw is the first k with cdf[k] >= u,
+ * found by bisection.  Exact to double precision; used up to lambda = 500
+ * (exp(-lambda) stays a normal double, the table within POISSON_CAP). */
+#define POISSON_MAX 500.0
+#define POISSON_CAP 1024
+static int poisson_table(double lambda, double *cdf)
 {
-    if (lambda < 30) {
-        double lim = exp(-lambda), prod = rng_unit(r);
-        int k = 0;
-        while (prod > lim)
-            prod *= rng_unit(r), k++;
-        return k;
+    double p = exp(-lambda), c = p;
+    int k = 0;
+    cdf[0] = c;
+    while (k + 1 < POISSON_CAP && c < 1 - 1e-13) {
+        k++;
+        p *= lambda / k;
+        c += p;
+        cdf[k] = c;
     }
+    return k + 1;
+}
+
+static double poisson_draw(rng *r, const double *cdf, int n)
+{
+    double u = rng_unit(r);
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (cdf[mid] >= u)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* Above POISSON_MAX, the normal law N(lambda, lambda) rounded and kept >= 0
+ * (its skew, 1/sqrt(lambda) < 0.045, is far inside a roll-up's trial noise). */
+static double poisson_normal(rng *r, double lambda)
+{
     double u, v, q;
     do {
         u = 2 * rng_unit(r) - 1, v = 2 * rng_unit(r) - 1, q = u * u + v * v;
@@ -730,8 +756,10 @@ static void sim_block(sim *s, int blk)
         if (in->new_count && in->new_count[nd] > 0) {
             rng q;
             rng_seed(&q, in->seed ^ 0x6E6577ull, nd, (uint64_t)blk);
+            double lam = in->new_count[nd], cdf[POISSON_CAP];
+            int n = lam <= POISSON_MAX ? poisson_table(lam, cdf) : 0;
             for (int t = t0; t < t1; t++)
-                row[t] += in->new_value * poisson(&q, in->new_count[nd]);
+                row[t] += in->new_value * (n ? poisson_draw(&q, cdf, n) : poisson_normal(&q, lam));
         }
         if (s->first[nd] == s->first[nd + 1])
             continue;

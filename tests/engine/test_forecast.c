@@ -415,28 +415,43 @@ static void test_new_runrate(void **state)
     rv_fc_data_free(&d);
 }
 
-/* Deals not yet created: a Poisson count of 4 (Knuth) and of 60 (normal
- * law) deals of 100.  Poisson(4): P(N <= 1) = 0.0916, P(N <= 2) = 0.2381,
- * P(N <= 3) = 0.4335, P(N <= 4) = 0.6288, P(N <= 6) = 0.8893,
- * P(N <= 7) = 0.9489, so P10 = 200, P50 = 400, P90 = 700. */
+/* Deals not yet created: Poisson counts of 4 and 60 (by inversion of the
+ * CDF) and of 900 (the normal law) deals of 100.  Poisson(4):
+ * P(N <= 1) = 0.0916, P(N <= 2) = 0.2381, P(N <= 3) = 0.4335,
+ * P(N <= 4) = 0.6288, P(N <= 6) = 0.8893, P(N <= 7) = 0.9489, so P10 =
+ * 200, P50 = 400, P90 = 700.  Poisson(60): P10 = 50, P50 = 60, P90 = 70
+ * (summed below); N(900, 900): P90 = 900 + 1.2816 x 30 = 938.4. */
 static void test_new_poisson(void **state)
 {
     (void)state;
-    int32_t parent[3] = {-1, 0, 0};
-    double lambda[3] = {0, 4, 60};
-    rv_fc_sim_in in = {.nnodes = 3, .parent = parent, .new_count = lambda, .new_value = 100,
+    int32_t parent[4] = {-1, 0, 0, 0};
+    double lambda[4] = {0, 4, 60, 900};
+    rv_fc_sim_in in = {.nnodes = 4, .parent = parent, .new_count = lambda, .new_value = 100,
                        .trials = 200000, .seed = 11};
-    rv_fc_node_out out[3];
+    rv_fc_node_out out[4];
     assert_int_equal(rv_fc_simulate(&in, out), 0);
     assert_int_equal(out[1].p10, 200);
     assert_int_equal(out[1].p50, 400);
     assert_int_equal(out[1].p90, 700);
     assert_int_equal(out[1].mean, 400);
     assert_int_equal(out[2].mean, 6000);
-    /* N(60, 60): P50 60 deals, P90 60 + 1.2816 sqrt(60) = 69.9 -> 70 (+- one deal) */
-    assert_int_equal(out[2].p50, 6000);
-    assert_true(llabs(out[2].p90 - 7000) <= 100);
-    assert_int_equal(out[0].mean, 6400);
+    assert_int_equal(out[3].mean, 90000);
+    assert_int_equal(out[0].mean, 96400);
+    /* Poisson(60) quantiles, summed here */
+    double c = 0, p = exp(-60.0), q[3] = {0.1, 0.5, 0.9};
+    int64_t want[3];
+    for (int k = 0, j = 0; j < 3; k++) {
+        if (k)
+            p *= 60.0 / k;
+        c += p;
+        while (j < 3 && c >= q[j])
+            want[j++] = 100 * (int64_t)k;
+    }
+    assert_int_equal(out[2].p10, want[0]);
+    assert_int_equal(out[2].p50, want[1]);
+    assert_int_equal(out[2].p90, want[2]);
+    assert_true(llabs(out[3].p50 - 90000) <= 100);
+    assert_true(llabs(out[3].p90 - 93840) <= 200);
 }
 
 /* Feature factors by hand: 30 closed deals of 100..3000 and one open;
