@@ -347,7 +347,7 @@ static void features_fit(const rv_fc_data *d, const rv_fc_state *st, rv_fc_fit *
 {
     for (int g = 0; g < RV_FC_NFEAT; g++)
         f->feature_factor[g] = 1;
-    if (!f->set.features || f->win_rate <= 0)
+    if (f->win_rate <= 0) /* fitted whatever set.features says: rv_fc_tune switches it on one fit */
         return;
     uint32_t n = 0;
     int64_t *am = xcalloc(st->n, sizeof *am);
@@ -472,14 +472,18 @@ void rv_fc_fit_build_with(const rv_fc_data *d, const rv_fc_state *st, rv_fc_peri
     else
         f->won_sum = f->won_base = 1;
 
-    /* cohorts: closes observed against closes the hazard expected */
+    /* cohorts, every mode (rv_fc_tune switches modes on one fit):
+     *   closes    closes observed against closes the hazard expected since creation;
+     *   maturity  deals still open against those the hazard expects still
+     *             open, survival from the first close on (no evidence before) */
     int m0 = month_no(lo), m1 = month_no(T);
     f->cohort_first = m0;
     f->ncohorts = m1 - m0 + 1;
-    double *obs = xcalloc((size_t)f->ncohorts, sizeof *obs), *expd = xcalloc((size_t)f->ncohorts, sizeof *expd);
+    size_t nc = (size_t)f->ncohorts;
+    double *obs = xcalloc(2 * nc, sizeof *obs), *expd = xcalloc(2 * nc, sizeof *expd);
     uint32_t nd = (uint32_t)(T - lo) + 1;
-    double *surv_from = xcalloc(nd, sizeof *surv_from);
-    for (uint32_t x = 0; x < nd; x++)
+    double *surv_from = xcalloc(2 * (size_t)nd, sizeof *surv_from);
+    for (uint32_t x = 0; x < 2 * nd; x++)
         surv_from[x] = -1;
     for (uint32_t i = 0; i < st->n; i++) {
         uint8_t s = st->status[i];
@@ -489,25 +493,21 @@ void rv_fc_fit_build_with(const rv_fc_data *d, const rv_fc_state *st, rv_fc_peri
         int m = month_no(c) - m0;
         uint32_t x = (uint32_t)(c - lo);
         if (surv_from[x] < 0) {
-            /* maturity: survival only from the first close on (no evidence before) */
-            int32_t from = set->cohort == RV_FC_COHORT_MATURITY && first_close > c && first_close < T ? first_close : c;
-            surv_from[x] = from < T ? survive(f, &pv->ph, from - c, from, T) : 1;
+            int32_t from = first_close > c && first_close < T ? first_close : c;
+            surv_from[x] = survive(f, &pv->ph, 0, c, T);
+            surv_from[nd + x] = from < T ? survive(f, &pv->ph, from - c, from, T) : 1;
         }
-        if (set->cohort == RV_FC_COHORT_MATURITY) {
-            expd[m] += surv_from[x]; /* expected still open */
-            obs[m] += s == RV_FC_S_OPEN;
-        } else {
-            expd[m] += 1 - surv_from[x];
-            obs[m] += s != RV_FC_S_OPEN;
-        }
+        expd[m] += 1 - surv_from[x];
+        obs[m] += s != RV_FC_S_OPEN;
+        expd[nc + (size_t)m] += surv_from[nd + x];
+        obs[nc + (size_t)m] += s == RV_FC_S_OPEN;
     }
-    f->cohort_factor = xcalloc((size_t)f->ncohorts, sizeof *f->cohort_factor);
-    for (int m = 0; m < f->ncohorts; m++) {
-        double kc = set->cohort_prior;
-        double r = set->cohort == RV_FC_COHORT_NONE ? 1
-                   : set->cohort == RV_FC_COHORT_MATURITY ? (expd[m] + kc) / (obs[m] + kc)
-                                                          : (obs[m] + kc) / (expd[m] + kc);
-        f->cohort_factor[m] = r < 0 ? 0 : r > 1.5 ? 1.5 : r;
+    f->cohort_factor = xcalloc(3 * nc, sizeof *f->cohort_factor);
+    double kc = set->cohort_prior;
+    for (size_t m = 0; m < nc; m++) {
+        double r[3] = {1, (obs[m] + kc) / (expd[m] + kc), (expd[nc + m] + kc) / (obs[nc + m] + kc)};
+        for (int mode = 0; mode < 3; mode++)
+            f->cohort_factor[(size_t)mode * nc + m] = r[mode] < 0 ? 0 : r[mode] > 1.5 ? 1.5 : r[mode];
     }
     free(obs), free(expd), free(surv_from);
 
@@ -588,7 +588,7 @@ static double hazard_p(void *ud, const rv_fc_data *d, const rv_fc_state *st, uin
         p *= f->owner_factor[o];
     int m = month_no(d->created[i]) - f->cohort_first;
     if (m >= 0 && m < f->ncohorts)
-        p *= f->cohort_factor[m];
+        p *= f->cohort_factor[(size_t)f->set.cohort * (size_t)f->ncohorts + (size_t)m];
     if (f->set.features) {
         int g[2];
         feature_groups(d, st, f, i, g);
@@ -1059,6 +1059,17 @@ static double new_deals(const rv_fc_data *d, const rv_fc_state *st, const rv_fc_
     return rr >= 0 ? rr : rv_fc_new_expected(f, end);
 }
 
+/* Expected won amount of [st->day, end) by a fit (its settings as they are now). */
+static double fit_expected(const rv_fc_data *d, const rv_fc_state *st, rv_fc_fit *f, int32_t end)
+{
+    rv_fc_model m = rv_fc_hazard_model(f);
+    double e = new_deals(d, st, f, end);
+    for (uint32_t i = 0; i < st->n; i++)
+        if (st->status[i] == RV_FC_S_OPEN)
+            e += m.p_win(m.ud, d, st, i, end) * (double)rv_fc_won_value(f, st->amount[i]);
+    return e;
+}
+
 double rv_fc_expected(const rv_fc_data *d, int32_t start, int32_t end, rv_fc_period k, int fy_start,
                       const rv_fc_settings *set)
 {
@@ -1066,11 +1077,7 @@ double rv_fc_expected(const rv_fc_data *d, int32_t start, int32_t end, rv_fc_per
     rv_fc_state_build(d, start, &st);
     rv_fc_fit f;
     rv_fc_fit_build_with(d, &st, k, fy_start, set, &f);
-    rv_fc_model m = rv_fc_hazard_model(&f);
-    double e = new_deals(d, &st, &f, end);
-    for (uint32_t i = 0; i < st.n; i++)
-        if (st.status[i] == RV_FC_S_OPEN)
-            e += m.p_win(m.ud, d, &st, i, end) * (double)rv_fc_won_value(&f, st.amount[i]);
+    double e = fit_expected(d, &st, &f, end);
     rv_fc_fit_free(&f);
     rv_fc_state_free(&st);
     return e;
@@ -1117,7 +1124,7 @@ int rv_fc_tune(const rv_fc_data *d, int32_t T, rv_fc_period k, int fy_start, boo
             first_close = st.closed_day[i] < first_close ? st.closed_day[i] : first_close;
     /* validation windows: a period's length from a month start after the
      * first close on record, over by T, something won in it (known at T) */
-    enum { MAXW = 24 };
+    enum { MAXW = 8 };
     int32_t ws[MAXW], we[MAXW];
     double actual[MAXW];
     int nw = 0, len = k == RV_FC_MONTH ? 1 : k == RV_FC_QUARTER ? 3 : 12;
@@ -1146,13 +1153,34 @@ int rv_fc_tune(const rv_fc_data *d, int32_t T, rv_fc_period k, int fy_start, boo
     rv_fc_state_free(&st);
     if (!nw)
         return 0;
+    /* the hazard depends on the learning window only: one fit per
+     * validation window and window length, the other settings switched on it */
     rv_fc_settings cand[64];
     int nc = candidates(cand, 64);
+    double sum[64] = {0};
+    for (int w = 0; w < nw; w++) {
+        rv_fc_state vs;
+        rv_fc_state_build(d, ws[w], &vs);
+        for (int c0 = 0; c0 < nc; c0++) {
+            bool first = true;
+            for (int c = 0; c < c0 && first; c++)
+                first = cand[c].window_days != cand[c0].window_days;
+            if (!first)
+                continue;
+            rv_fc_fit f;
+            rv_fc_fit_build_with(d, &vs, k, fy_start, &cand[c0], &f);
+            for (int c = c0; c < nc; c++) {
+                if (cand[c].window_days != cand[c0].window_days)
+                    continue;
+                f.set = cand[c];
+                sum[c] += fabs(fit_expected(d, &vs, &f, we[w]) - actual[w]) / actual[w];
+            }
+            rv_fc_fit_free(&f);
+        }
+        rv_fc_state_free(&vs);
+    }
     for (int c = 0; c < nc; c++) {
-        double sum = 0;
-        for (int w = 0; w < nw; w++)
-            sum += fabs(rv_fc_expected(d, ws[w], we[w], k, fy_start, &cand[c]) - actual[w]) / actual[w];
-        double mape = 100 * sum / nw;
+        double mape = 100 * sum[c] / nw;
         if (*best_mape < 0 || mape < *best_mape)
             *best = cand[c], *best_mape = mape;
     }

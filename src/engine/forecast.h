@@ -200,7 +200,7 @@ typedef struct rv_fc_fit {
     int64_t won_sum, won_base; /* ratio of won amounts to amounts the day before closing */
     int32_t cohort_first;      /* month number (y*12+m) of cohort_factor[0] */
     int ncohorts;
-    double *cohort_factor;
+    double *cohort_factor;     /* [RV_FC_COHORT_* mode][cohort], every mode fitted */
     double new_per_day;        /* deals created per day in the window */
     int64_t new_amount;        /* their mean amount at creation */
     double *new_share;         /* per user: share of the recent creations */
@@ -306,8 +306,9 @@ double rv_fc_expected(const rv_fc_data *d, int32_t start, int32_t end, rv_fc_per
  * window of a period's length that starts on the 1st or the 16th of a
  * month after the first close on record and is over by T (with shifted_only, not those
  * that start a k-period: a backtest keeps the forecasts it scores out of
- * the choice), as of that window's start, and is scored against what was
- * won in it as known at T; the lowest mean absolute percentage error wins
+ * the choice; the latest 8), as of that window's start, and is scored
+ * against what was won in it as known at T; the lowest mean absolute
+ * percentage error wins
  * (ties: the earlier candidate, the defaults first).  Returns the number
  * of validation windows (0: *best is rv_fc_default_settings, *best_mape
  * -1). */
