@@ -852,31 +852,55 @@ static void run_threads(int nt, void *(*fn)(void *), sim *s)
         pthread_join(th[t], NULL);
 }
 
-/* The k-th smallest of x[0..n) (x is reordered). */
+static inline void dswap(double *x, int i, int j)
+{
+    double t = x[i];
+    x[i] = x[j], x[j] = t;
+}
+
+/* Floyd and Rivest's SELECT (CACM 18(3), 1975, algorithm 489): put the
+ * k-th smallest of x[l..r] at x[k], smaller before it, larger after; a
+ * sample around the expected position narrows the range first, so it takes
+ * about n + min(k, n - k) comparisons where Hoare's takes ~3.4 n. */
+static void fr_select(double *x, int l, int r, int k)
+{
+    while (r > l) {
+        if (r - l > 600) {
+            double n = r - l + 1, i = k - l + 1, z = log(n), sz = 0.5 * exp(2 * z / 3);
+            double sd = 0.5 * sqrt(z * sz * (n - sz) / n) * (i - n / 2 < 0 ? -1 : 1);
+            int nl = (int)fmax(l, floor(k - i * sz / n + sd)), nr = (int)fmin(r, floor(k + (n - i) * sz / n + sd));
+            fr_select(x, nl, nr, k);
+        }
+        double t = x[k];
+        int i = l, j = r;
+        dswap(x, l, k);
+        if (x[r] > t)
+            dswap(x, r, l);
+        while (i < j) {
+            dswap(x, i, j);
+            i++, j--;
+            while (x[i] < t)
+                i++;
+            while (x[j] > t)
+                j--;
+        }
+        if (x[l] == t) {
+            dswap(x, l, j);
+        } else {
+            j++;
+            dswap(x, j, r);
+        }
+        if (j <= k)
+            l = j + 1;
+        if (k <= j)
+            r = j - 1;
+    }
+}
+
+/* The k-th smallest of x[0..n) (x is reordered: smaller ones before k, larger after). */
 static double select_kth(double *x, int n, int k)
 {
-    int lo = 0, hi = n - 1;
-    while (lo < hi) {
-        double piv = x[lo + (hi - lo) / 2];
-        int i = lo, j = hi;
-        while (i <= j) {
-            while (x[i] < piv)
-                i++;
-            while (x[j] > piv)
-                j--;
-            if (i <= j) {
-                double t = x[i];
-                x[i] = x[j], x[j] = t;
-                i++, j--;
-            }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return x[k];
-    }
+    fr_select(x, 0, n - 1, k);
     return x[k];
 }
 
