@@ -137,13 +137,18 @@ static int show(rv_cli *c)
     printf("%s (%s to %s) as of the end of %s%s\n", s.period, rv_date_format(s.start, a, sizeof a),
            rv_date_format(s.end - 1, b, sizeof b), rv_date_format(s.asof, d, sizeof d),
            s.scoped ? ", the deals you may read" : "");
-    printf("%-20s %12s %12s %12s %12s %12s %12s %12s %12s %5s\n", "node", "won", "commit", "best_case",
+    int width = 20; /* the node column fits the deepest, longest name */
+    for (int i = 0; i < s.n; i++) {
+        int w = 2 * s.rows[i].depth + (int)strlen(s.rows[i].name);
+        width = w > width ? w : width;
+    }
+    printf("%-*s %12s %12s %12s %12s %12s %12s %12s %12s %5s\n", width, "node", "won", "commit", "best_case",
            "pipeline", "omitted", "p10", "p50", "p90", "open");
     for (int i = 0; i < s.n; i++) {
         const rv_forecast_node *r = &s.rows[i];
         char name[64];
         snprintf(name, sizeof name, "%*s%s", 2 * r->depth, "", r->name);
-        printf("%-20s", name);
+        printf("%-*s", width, name);
         int64_t v[8] = {r->won, r->cat[0], r->cat[1], r->cat[2], r->cat[3], r->p10, r->p50, r->p90};
         for (int k = 0; k < 8; k++)
             printf(" %12s", rv_money_format(v[k], s.cur_exp, a, sizeof a));
