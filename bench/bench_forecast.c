@@ -58,6 +58,17 @@
 #define WHALE_EVERY 50
 #define WHALE_AMOUNT 500000000LL
 
+/* CPU seconds of the process (every thread): unlike wall time, it barely
+ * moves when other work shares the cores. */
+static double cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double last_cpu; /* CPU seconds of the last run_sim */
+
 static double now(void)
 {
     struct timespec ts;
@@ -173,9 +184,10 @@ static double run_sim(const deals *ds, const int32_t *node, const int32_t *paren
                        .seed = 1,
                        .threads = threads,
                        .exact = exact};
-    double t0 = now();
+    double t0 = now(), c0 = cpu();
     if (rv_fc_simulate(&in, out))
         check(false, "simulate");
+    last_cpu = cpu() - c0;
     return now() - t0;
 }
 
@@ -252,7 +264,7 @@ int main(int argc, char **argv)
            "reps)\n",
            n, trials, nn, NREGIONS, NMANAGERS, NREPS);
 
-    double t2 = run_sim(&ds, node, parent, nn, trials, 2, false, out);
+    double t2 = run_sim(&ds, node, parent, nn, trials, 2, false, out), c2 = last_cpu;
     check_normal("simulate", &out[0], mean, sd);
     check(out[0].deals == n, "company deal count");
     uint32_t sum_regions = 0;
@@ -260,7 +272,8 @@ int main(int argc, char **argv)
         sum_regions += out[1 + r].deals;
     check(sum_regions == n, "regions' deal counts add up to the company's");
     double t1 = run_sim(&ds, node, parent, nn, trials, 1, false, out);
-    double tb = run_sim(&ds, node, parent, nn, base_trials, 2, true, base);
+    double tb = run_sim(&ds, node, parent, nn, base_trials, 2, true, base),
+           cb = last_cpu * trials / base_trials;
     /* the plain method's percentiles carry the noise of its fewer trials */
     printf("  plain: %d trials, company P50 %+.4f sd from the normal law (noise ~%.3f sd)\n",
            base_trials, ((double)base[0].p50 - mean) / sd, 1.2533 / sqrt(base_trials));
@@ -268,12 +281,14 @@ int main(int argc, char **argv)
           "plain company P50");
     double per = 1e9 / ((double)trials * n), tb_full = tb * trials / base_trials;
 
-    printf("  %-34s %9.3f s  %7.3f ns/trial/deal\n", "simulate (2 threads)", t2, t2 * per);
+    printf("  %-34s %9.3f s  %7.3f ns/trial/deal  cpu %.3f s\n", "simulate (2 threads)", t2,
+           t2 * per, c2);
     printf("  %-34s %9.3f s  %7.3f ns/trial/deal  speed-up %.2f\n", "simulate (1 thread)", t1,
            t1 * per, t1 / t2);
     printf("  %-34s %9.3f s  %7.3f ns/trial/deal  (%d trials: %.3f s measured)\n",
            "plain, every deal drawn (2 th.)", tb_full, tb_full * per, base_trials, tb);
-    printf("  ratio plain / simulate: %.1f\n", tb_full / t2);
+    printf("  ratio plain / simulate: %.1f wall, %.1f cpu (plain: %.1f cpu s scaled)\n",
+           tb_full / t2, cb / c2, cb);
 
     rv_fc_data d;
     double tl = now();
@@ -282,13 +297,14 @@ int main(int argc, char **argv)
     int32_t s = rv_days_from_civil(2026, 1, 1), e = rv_days_from_civil(2026, 4, 1);
     rv_fc_period_out po;
     rv_fc_node_out *fo = calloc(1 + d.nteams + d.nusers, sizeof *fo);
-    double tf = now();
+    double tf = now(), cf = cpu();
     rv_fc_forecast(&d, s, e, RV_FC_QUARTER, 1, trials, 1, &po, fo);
-    tf = now() - tf;
+    tf = now() - tf, cf = cpu() - cf;
     check(po.open == n, "forecast sees every open deal");
     check(fo[0].deals == n, "forecast company deal count");
-    printf("  %-34s %9.3f s  (%u open, %u closed deals; building the data took %.3f s)\n",
-           "forecast end to end (2 threads)", tf, po.open, d.ndeals - po.open, tl);
+    printf(
+        "  %-34s %9.3f s  cpu %.3f s (%u open, %u closed deals; building the data took %.3f s)\n",
+        "forecast end to end (2 threads)", tf, cf, po.open, d.ndeals - po.open, tl);
     double te = now();
     double ev = rv_fc_expected(&d, s, e, RV_FC_QUARTER, 1, &rv_fc_default_settings);
     te = now() - te;
@@ -300,9 +316,12 @@ int main(int argc, char **argv)
     tt = now() - tt;
     printf("  %-34s %9.3f s  (%d validation windows x 4 learning windows fitted, 48 settings)\n",
            "choosing the settings (rv_fc_tune)", tt, nwin);
-    printf("  goal: 1M deals x 10,000 trials under 2 s: %s\n", n >= 1000000 && trials >= 10000
-                                                                   ? (tf < 2 ? "met" : "not met")
-                                                                   : "not measured at full size");
+    printf("  goal: 1M deals x 10,000 trials under 2 s on 2 cores: %s; wall %.3f s on this run, "
+           "cpu %.3f s (%.3f s per core)\n",
+           n < 1000000 || trials < 10000 ? "not measured at full size"
+           : tf < 2                      ? "met"
+                                         : "not met on this run",
+           tf, cf, cf / 2);
     rv_fc_data_free(&d);
     free(d.stage_kind), free(d.team_parent), free(d.user_manager), free(d.user_team);
     free(fo), free(out), free(base), free(node);
