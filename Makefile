@@ -12,13 +12,13 @@
 # the binary, the tests, the benchmarks and the fuzzers link against.
 
 CC       ?= cc
-PKGS     := sqlite3 libmicrohttpd jansson libpq libsodium
+PKGS     := sqlite3 libmicrohttpd jansson libpq libsodium libutf8proc libpsl libidn2
 WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter -Wno-format-truncation -Werror
 CSTD     := -std=c17 -D_GNU_SOURCE
 INC      := -Isrc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lmicrohttpd -ljansson -lpq -lsodium)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lmicrohttpd -ljansson -lpq -lsodium -lutf8proc -lpsl -lidn2)
 LIBS     := $(PKG_LIBS) -lcsv -lm -lpthread
 
 OPT_release := -O2 -g

@@ -34,7 +34,8 @@
  * CSRF token, in the X-CSRF-Token header or a csrf_token form field (the
  * login answer and the readable cookie rv_csrf carry it); otherwise 403.
  * The user's role and token scope then decide, in the service layer, what
- * the request may see and change.
+ * the request may see and change.  Behind an HTTPS proxy
+ * (opts.secure_cookies) both cookies carry the Secure attribute.
  *
  * Threading: each worker thread of the pool opens its own rv_store (one
  * SQLite connection) on its first request and keeps it until
@@ -64,6 +65,7 @@ typedef struct rv_api_opts {
     size_t max_body;      /* largest request body in bytes; 0: 1 MiB */
     const char *currency; /* default currency of money fields; NULL: USD */
     const char *web_dir;  /* the built dashboard (index.html, assets/); NULL: none */
+    bool secure_cookies;  /* behind HTTPS: the session cookies carry Secure */
 } rv_api_opts;
 
 typedef struct rv_api_server rv_api_server;
@@ -99,6 +101,7 @@ typedef enum rv_api_shape {
     RV_SHAPE_LIST,   /* {"data":[records],"next_cursor":"..."|null} */
     RV_SHAPE_LOGIN,  /* request {email,password} (JSON or form); response {user,csrf_token} */
     RV_SHAPE_REPORT, /* a report or catalogue: {"data":[rows], ...} (docs/metrics.md) */
+    RV_SHAPE_CAPTURE, /* request: lead fields (JSON or form); response: the capture's result */
 } rv_api_shape;
 
 enum {
@@ -107,6 +110,8 @@ enum {
     RV_ROUTE_PUBLIC = 1u << 1,     /* answered without a session or token */
     RV_ROUTE_FORM = 1u << 2,       /* body may also be application/x-www-form-urlencoded */
     RV_ROUTE_PAGE = 1u << 3,       /* a page for people: unauthenticated -> 303 to /login */
+    RV_ROUTE_CACHED = 1u << 8,     /* a GET whose 200 answer a worker keeps until the data
+                                    * changes (page_cache.c); answers carry X-Cache */
 };
 
 /* A request as handlers see it (api_internal.h). */

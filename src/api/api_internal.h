@@ -40,17 +40,39 @@ struct rv_api_req {
     rv_principal who; /* the signed-in user (ctx.who points here) */
     /* request headers the dispatcher needs (arena copies, or NULL) */
     const char *h_auth, *h_cookie, *h_csrf;
+    const char *h_source, *h_idem; /* X-Source-Key, Idempotency-Key (lead capture) */
     bool form;           /* the body was a form, not JSON */
     const char *session; /* the rv_session cookie's value, or NULL */
     const char *set_cookie[2]; /* Set-Cookie headers of the response */
+    bool secure_cookies;       /* add Secure to them (served behind HTTPS) */
     /* output */
     int status;
     rv_buf out;
     rv_jsonw w;
     const char *location; /* Location header (201), or NULL */
     const char *content_type; /* NULL: application/json */
+    const char *x_cache;      /* X-Cache header: "hit" or "miss" (cached routes), or NULL */
     const rv__web *web;       /* the dashboard's files, or NULL (static.c) */
 };
+
+/* --- encoded list pages per worker (page_cache.c) --------------------------- */
+
+typedef struct rv__page_cache rv__page_cache;
+rv__page_cache *rv__page_cache_new(void);
+void rv__page_cache_clear(rv__page_cache *pc); /* NULL ok */
+void rv__page_cache_free(rv__page_cache *pc);  /* NULL ok */
+/* Append the cache key of rq (signed-in user, role, token scope, path and
+ * every query parameter in order) to key. */
+void rv__page_key(const rv_api_req *rq, rv_buf *key);
+/* Copy the page kept for key at data version `version` into out (replacing
+ * its contents); false when there is none.  A version other than the
+ * cache's empties it. */
+bool rv__page_cache_get(rv__page_cache *pc, int64_t version, const char *key, size_t klen,
+                        rv_buf *out);
+/* Keep a copy of body as the page of key at version (not kept when larger
+ * than the cache's per-page cap). */
+void rv__page_cache_put(rv__page_cache *pc, int64_t version, const char *key, size_t klen,
+                        const char *body, size_t len);
 
 /* Value of path capture name, or NULL. */
 const char *rv__api_param(const rv_api_req *rq, const char *name);
@@ -67,6 +89,9 @@ rv_status rv__api_reports_list(rv_api_req *rq, rv_err *err);
 rv_status rv__api_report(rv_api_req *rq, rv_err *err);
 rv_status rv__api_report_records(rv_api_req *rq, rv_err *err);
 rv_status rv__api_warnings(rv_api_req *rq, rv_err *err);
+
+/* POST /api/v1/leads/capture (lead_routes.c). */
+rv_status rv__api_capture(rv_api_req *rq, rv_err *err);
 
 /* --- the dashboard's files (static.c) ------------------------------------- */
 

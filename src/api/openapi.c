@@ -606,6 +606,17 @@ static void response_body(rv_jsonw *w, const rv_route *r)
         rv_jsonw_obj_end(w);
         json_content_end(w);
         break;
+    case RV_SHAPE_CAPTURE:
+        json_content_begin(w);
+        rv_jsonw_obj_begin(w);
+        kv_str(w, "type", "object");
+        kv_str(w, "description",
+               "lead_id, replayed, linked, duplicate_of_id, contact_id, account_id, owner_id, "
+               "task_id, fit_score, engagement_score, score, sla_due_at, match_reason, "
+               "score_reasons [{rule, points}], route_reason (docs/leads.md)");
+        rv_jsonw_obj_end(w);
+        json_content_end(w);
+        break;
     case RV_SHAPE_NONE:
         break;
     }
@@ -665,6 +676,15 @@ static void operation(rv_jsonw *w, const rv_route *r)
         rv_jsonw_obj_end(w);
         rv_jsonw_obj_end(w);
         rv_jsonw_obj_end(w);
+        json_content_end(w);
+        rv_jsonw_obj_end(w);
+    }
+    if (r->req == RV_SHAPE_CAPTURE) { /* the lead's fields a capture may give, all optional */
+        rv_jsonw_key(w, "requestBody");
+        rv_jsonw_obj_begin(w);
+        kv_bool(w, "required", true);
+        json_content_begin(w);
+        ref_to(w, rv_entity_find("leads"), "Update");
         json_content_end(w);
         rv_jsonw_obj_end(w);
     }

@@ -114,6 +114,19 @@ static const char *body_str(rv_api_req *rq, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* The two cookies of a session (values "" and max_age 0 clear them);
+ * Secure when the server is behind HTTPS. */
+static void set_cookies(rv_api_req *rq, const char *session, const char *csrf, long max_age)
+{
+    const char *secure = rq->secure_cookies ? "; Secure" : "";
+    rq->set_cookie[0] = rv_arena_printf(&rq->arena,
+                                        "rv_session=%s; Path=/; HttpOnly; SameSite=Strict%s; "
+                                        "Max-Age=%ld",
+                                        session, secure, max_age);
+    rq->set_cookie[1] = rv_arena_printf(&rq->arena, "rv_csrf=%s; Path=/; SameSite=Strict%s; Max-Age=%ld",
+                                        csrf, secure, max_age);
+}
+
 /* POST /login {email, password} (JSON or form): a session cookie. */
 static rv_status h_login(rv_api_req *rq, rv_err *err)
 {
@@ -122,13 +135,7 @@ static rv_status h_login(rv_api_req *rq, rv_err *err)
     rv_status st = rv_auth_login(&rq->ctx, email, pw, token, csrf, err);
     if (st)
         return st;
-    long max_age = (long)(RV_SESSION_TTL_MS / 1000);
-    rq->set_cookie[0] = rv_arena_printf(&rq->arena,
-                                        "rv_session=%s; Path=/; HttpOnly; SameSite=Strict; "
-                                        "Max-Age=%ld",
-                                        token, max_age);
-    rq->set_cookie[1] = rv_arena_printf(&rq->arena, "rv_csrf=%s; Path=/; SameSite=Strict; Max-Age=%ld",
-                                        csrf, max_age);
+    set_cookies(rq, token, csrf, (long)(RV_SESSION_TTL_MS / 1000));
     if (rq->form) { /* a browser: on to the front page */
         rq->status = 303;
         rq->location = "/";
@@ -150,8 +157,7 @@ static rv_status h_logout(rv_api_req *rq, rv_err *err)
     rv_status st = rq->session ? rv_auth_logout(&rq->ctx, rq->session, err) : RV_OK;
     if (st)
         return st;
-    rq->set_cookie[0] = "rv_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
-    rq->set_cookie[1] = "rv_csrf=; Path=/; SameSite=Strict; Max-Age=0";
+    set_cookies(rq, "", "", 0);
     return RV_OK;
 }
 
@@ -295,6 +301,7 @@ static const int e_get[] = {400, 401, 403, 404, 500, 0};
 static const int e_create[] = {400, 401, 403, 409, 413, 415, 422, 500, 503, 0};
 static const int e_update[] = {400, 401, 403, 404, 409, 413, 415, 422, 500, 503, 0};
 static const int e_delete[] = {400, 401, 403, 404, 409, 500, 503, 0};
+static const int e_capture[] = {200, 400, 401, 413, 415, 422, 429, 500, 503, 0};
 
 static const rv_route fixed[] = {
     {"GET", "/", h_home, NULL, "home", "Front page: the dashboard (or record counts and links)", RV_SHAPE_NONE,
@@ -319,6 +326,11 @@ static const rv_route fixed[] = {
     {"GET", "/api/v1/reports/{metric}/records", rv__api_report_records, NULL, "getReportRecords",
      "The records behind a metric's number (drill-down)", RV_SHAPE_NONE, RV_SHAPE_REPORT, 200,
      e_get, RV_ROUTE_REPORT_QUERY},
+    {"POST", "/api/v1/leads/capture", rv__api_capture, NULL, "captureLead",
+     "Capture a lead from a web form or integration (X-Source-Key; Idempotency-Key): "
+     "normalise, match, score, route, first-touch task; 200 when a retry or an open lead of "
+     "the same person answers",
+     RV_SHAPE_CAPTURE, RV_SHAPE_CAPTURE, 201, e_capture, RV_ROUTE_PUBLIC | RV_ROUTE_FORM},
     {"GET", "/api/v1/warnings", rv__api_warnings, NULL, "listWarnings",
      "Early warnings: stalled deals, deals past close date, low coverage, reps behind pace, "
      "conversion drops, leads past their follow-up SLA",
@@ -338,7 +350,7 @@ static const struct entity_route {
     unsigned flags, skip;
 } entity_routes[] = {
     {"GET", "", "list", h_list, true, "List ", " (filters, sort, cursor pages)", RV_SHAPE_NONE,
-     RV_SHAPE_LIST, 200, e_list, RV_ROUTE_LIST_QUERY, 0},
+     RV_SHAPE_LIST, 200, e_list, RV_ROUTE_LIST_QUERY | RV_ROUTE_CACHED, 0},
     {"POST", "", "create", h_create, false, "Create a ", "", RV_SHAPE_RECORD, RV_SHAPE_RECORD, 201,
      e_create, 0, RV_ENT_READONLY},
     {"GET", "/{id}", "get", h_get, false, "Get a ", " by id", RV_SHAPE_NONE, RV_SHAPE_RECORD, 200,

@@ -112,5 +112,14 @@ int rv_cmd_audit(rv_cli *c);
 int rv_cmd_migrate(rv_cli *c);
 int rv_cmd_report(rv_cli *c);
 int rv_cmd_forecast(rv_cli *c);
+int rv_cmd_dedupe(rv_cli *c);
+int rv_cmd_score(rv_cli *c);
+int rv_cmd_capture(rv_cli *c);
+/* `revos import leads FILE.csv --capture`: every row through the capture
+ * pipeline, in one transaction (cmd_leads.c). */
+int rv_cmd_capture_import(rv_cli *c, const char *path);
+int rv_cmd_sources(rv_cli *c);
+int rv_cmd_route(rv_cli *c);
+int rv_cmd_sla(rv_cli *c);
 
 #endif

@@ -146,13 +146,22 @@ int rv_cmd_import(rv_cli *c)
     const char *max_errors = rv_cli_opt(c, "max-errors");
     int dry = yes_no(c, "dry-run"), ignore = yes_no(c, "ignore-unknown");
     int hist = yes_no(c, "history-supplied");
+    int capture = yes_no(c, "capture");
     bool no_progress = rv_cli_flag(c, "no-progress");
     int rc = rv_cli_check_opts(c);
     if (rc)
         return rc;
-    if (dry < 0 || ignore < 0 || hist < 0)
-        return rv_cli_usage(c, "--dry-run, --ignore-unknown and --history-supplied take no value "
-                               "(or true/false)");
+    if (dry < 0 || ignore < 0 || hist < 0 || capture < 0)
+        return rv_cli_usage(c, "--dry-run, --ignore-unknown, --history-supplied and --capture take "
+                               "no value (or true/false)");
+    if (capture == 1) {
+        if (c->npos != 2 || strcmp(c->pos[0], "leads") || nmap || format || dry == 1 ||
+            ignore == 1 || hist == 1)
+            return rv_cli_usage(c, "--capture imports leads only: revos import leads FILE.csv "
+                                   "--capture (no --map, --format, --dry-run, --ignore-unknown "
+                                   "or --history-supplied)");
+        return rv_cmd_capture_import(c, c->pos[1]);
+    }
     if (nmap > 32)
         return rv_cli_usage(c, "at most 32 --map options (or one with a comma-separated list)");
     rv_import_opts io = {.history_supplied = hist == 1, .dry_run = dry == 1};

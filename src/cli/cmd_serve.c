@@ -13,16 +13,22 @@
  * inherit the mask and never take them; the main thread waits for them in
  * sigwait() and then calls rv_api_stop(), which finishes the requests in
  * flight, joins the workers and closes every database connection.
+ *
+ * Behind an HTTPS proxy, --secure-cookies (or REVOS_SECURE_COOKIES=1 in
+ * the environment) makes the session cookies Secure: a browser then never
+ * sends them over plain HTTP.
  */
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "api/api.h"
 #include "cli/cli.h"
+#include "service/leads.h"
 
 static int int_opt(rv_cli *c, const char *name, long lo, long hi, long *out)
 {
@@ -61,18 +67,55 @@ static const char *find_web(char *buf, size_t cap)
     return access("web/dist/index.html", R_OK) == 0 ? buf : NULL;
 }
 
+/* The periodic SLA pass (docs/leads.md): every `every` seconds until a
+ * stop signal, on a connection of its own; returns the signal. */
+static int sla_loop(rv_cli *c, const sigset_t *stop, long every)
+{
+    rv_store *s = NULL;
+    rv_err err;
+    rv_arena a;
+    rv_arena_init(&a, 1 << 16);
+    if (rv_store_open(&s, c->db_path, 0, &err))
+        fprintf(stderr, "revos: SLA checks off: %s\n", err.message);
+    for (;;) {
+        struct timespec ts = {every, 0};
+        int sig = sigtimedwait(stop, NULL, &ts);
+        if (sig > 0) {
+            rv_store_close(s);
+            rv_arena_release(&a);
+            return sig;
+        }
+        if (!s)
+            continue;
+        rv_ctx ctx;
+        rv_sla_report rep;
+        rv_arena_reset(&a);
+        rv_ctx_init(&ctx, s, &a);
+        if (rv_sla_check(&ctx, &rep, &err))
+            fprintf(stderr, "revos: SLA check failed: %s\n", err.message);
+        else if (rep.breached)
+            fprintf(stderr, "revos: SLA check: %d leads breached (%d notified, %d reassigned)\n",
+                    rep.breached, rep.notified, rep.reassigned);
+    }
+}
+
 int rv_cmd_serve(rv_cli *c)
 {
     rv_api_opts o;
     rv_api_opts_init(&o);
-    long port = o.port, threads = o.threads, max_body = (long)o.max_body;
+    long port = o.port, threads = o.threads, max_body = (long)o.max_body, sla_every = 60;
     const char *bind = rv_cli_opt(c, "bind");
     const char *web = rv_cli_opt(c, "web");
     char webbuf[PATH_MAX + 64];
+    const char *env = getenv("REVOS_SECURE_COOKIES");
+    o.secure_cookies = rv_cli_flag(c, "secure-cookies") ||
+                       (env && (!strcmp(env, "1") || !strcasecmp(env, "true") ||
+                                !strcasecmp(env, "yes")));
     int rc;
     if ((rc = int_opt(c, "port", 0, 65535, &port)) ||
         (rc = int_opt(c, "threads", 1, RV_API_MAX_THREADS, &threads)) ||
-        (rc = int_opt(c, "max-body", 1, 1L << 30, &max_body)) || (rc = rv_cli_check_opts(c)))
+        (rc = int_opt(c, "max-body", 1, 1L << 30, &max_body)) ||
+        (rc = int_opt(c, "sla-every", 0, 86400, &sla_every)) || (rc = rv_cli_check_opts(c)))
         return rc;
     if (c->npos)
         return rv_cli_usage(c, "unexpected argument '%s'", c->pos[0]);
@@ -108,7 +151,10 @@ int rv_cmd_serve(rv_cli *c)
             o.web_dir ? o.web_dir : "");
     fflush(stderr);
     int sig = 0;
-    sigwait(&stop, &sig);
+    if (sla_every > 0)
+        sig = sla_loop(c, &stop, sla_every);
+    else
+        sigwait(&stop, &sig);
     fprintf(stderr, "revos: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     rv_api_stop(srv);
     return 0;

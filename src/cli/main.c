@@ -32,7 +32,8 @@ static const rv_cli_cmd commands[] = {
     {NULL, "count", rv_cmd_count, "revos ENTITY count [--filter F]...", "count records"},
     {"import", NULL, rv_cmd_import,
      "revos import ENTITY FILE.csv [--map SRC=field,...] [--format salesforce|hubspot] "
-     "[--ignore-unknown] [--dry-run] [--history-supplied] | revos import maven DIR",
+     "[--ignore-unknown] [--dry-run] [--history-supplied] | revos import leads FILE.csv --capture "
+     "| revos import maven DIR",
      "import a CSV file (upsert by external_id; all rows or none)"},
     {"export", NULL, rv_cmd_export, "revos export ENTITY [--csv|--json] [--filter F]...",
      "write every record of an entity to stdout"},
@@ -66,15 +67,35 @@ static const rv_cli_cmd commands[] = {
      "[--markdown] | report warnings",
      "metrics (win_rate, won_revenue, pipeline_value, ...) sliced by dimensions, the records "
      "behind a number, early warnings; 'report list' shows every metric"},
-    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES] [--web DIR]",
+    {"capture", NULL, rv_cmd_capture, "revos capture --data JSON | --file LEADS.csv",
+     "capture leads through the whole pipeline (normalise, match, score, route, first-touch "
+     "task), one transaction per lead"},
+    {"sources", NULL, rv_cmd_sources, "revos sources create --name N [--rate PER_MINUTE]",
+     "create a lead source for POST /api/v1/leads/capture; its key is shown once"},
+    {"route", NULL, rv_cmd_route, "revos route explain LEAD_ID | route lead LEAD_ID",
+     "why a lead went to its owner (match, score and every routing decision), or route it again"},
+    {"sla", NULL, rv_cmd_sla, "revos sla check",
+     "find leads past their first-touch SLA and escalate them (notify or reassign)"},
+    {"dedupe", NULL, rv_cmd_dedupe,
+     "revos dedupe scan --csv FILE [--id-col COL] [--kind person|company] [--threshold P] "
+     "[--truth-col COL] [--json]",
+     "find duplicate records in a CSV file: matched pairs with their probability, clusters, "
+     "and with --truth-col the precision, recall and F1"},
+    {"score", NULL, rv_cmd_score,
+     "revos score evaluate --csv FILE --target COL [--exclude COLS] [--folds 5] [--seed N] "
+     "[--model lr|gbt|auto] [--write-folds FILE] [--json]",
+     "cross-validate the scoring models on a CSV file: AUC per fold, log-loss, calibration, "
+     "training time and top features; --exclude leaves out columns filled after the outcome"},
+    {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES] "
+     "[--web DIR] [--secure-cookies] [--sla-every SECONDS]",
      "serve the JSON API and the dashboard"},
 };
 
 /* Options that take no value. */
 static const char *const flags[] = {"json", "csv", "help", "version", "desc", "quiet", "yes",
                                     "progress", "no-progress", "pretty", "dry-run",
-                                    "ignore-unknown", "history-supplied", "password-stdin", "markdown",
-                                    "compare", "records", NULL};
+                                    "ignore-unknown", "history-supplied", "capture", "password-stdin", "markdown",
+                                    "compare", "records", "secure-cookies", NULL};
 
 static bool is_flag(const char *name)
 {

@@ -137,8 +137,10 @@ const char *rv_buf_str(const rv_buf *b) { return b->data ? b->data : ""; }
 
 char *rv_buf_detach(rv_buf *b, size_t *len)
 {
-    if (!b->data)
+    if (!b->data) {
         rv_buf_reserve(b, 0);
+        b->data[0] = '\0'; /* the promise: NUL-terminated, also when empty */
+    }
     char *p = b->data;
     if (len)
         *len = b->len;

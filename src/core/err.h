@@ -36,6 +36,7 @@
     X(RV_EFORBIDDEN,  "forbidden",        403)               \
     X(RV_EMETHOD,     "method_not_allowed", 405)             \
     X(RV_ELOCKED,     "locked",           429)               \
+    X(RV_ERATE,       "rate_limited",     429)               \
     X(RV_EBUSY,       "busy",             503)               \
     X(RV_EIO,         "io_error",         500)               \
     X(RV_EDB,         "database_error",   500)               \

@@ -104,41 +104,41 @@ void rv_jsonw_key_quoted(rv_jsonw *w, const char *quoted, size_t n)
     w->after_key = true;
 }
 
-void rv_json_escape(rv_buf *b, const char *s, size_t n)
+/* The body of a JSON string for s[0..n) (no quotes) at p, which has room
+ * for 6 n bytes: plain runs are copied as they are, control characters,
+ * quotes and backslashes escaped, and each byte of invalid UTF-8 replaced
+ * by U+FFFD.  Returns the end. */
+static char *escape_body(char *p, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    rv_buf_reserve(b, n + 2);
-    rv_buf_putc(b, '"');
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, run = 0;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
     while (i < n) {
-        unsigned char c = p[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            i++;
+        size_t run = i;
+        while (run < n && u[run] >= 0x20 && u[run] != '"' && u[run] != '\\' && u[run] < 0x80)
             run++;
-            continue;
-        }
-        if (run)
-            rv_buf_append(b, s + i - run, run);
-        run = 0;
+        memcpy(p, s + i, run - i);
+        p += run - i;
+        i = run;
+        if (i == n)
+            break;
+        unsigned char c = u[i];
         if (c < 0x80) {
-            char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
-            size_t len = 2;
+            *p++ = '\\';
             switch (c) {
-            case '"': esc[1] = '"'; break;
-            case '\\': esc[1] = '\\'; break;
-            case '\n': esc[1] = 'n'; break;
-            case '\r': esc[1] = 'r'; break;
-            case '\t': esc[1] = 't'; break;
-            case '\b': esc[1] = 'b'; break;
-            case '\f': esc[1] = 'f'; break;
+            case '"': *p++ = '"'; break;
+            case '\\': *p++ = '\\'; break;
+            case '\n': *p++ = 'n'; break;
+            case '\r': *p++ = 'r'; break;
+            case '\t': *p++ = 't'; break;
+            case '\b': *p++ = 'b'; break;
+            case '\f': *p++ = 'f'; break;
             default:
-                memcpy(esc + 1, "u00", 3);
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 15];
-                len = 6;
+                memcpy(p, "u00", 3);
+                p[3] = hex[c >> 4];
+                p[4] = hex[c & 15];
+                p += 5;
             }
-            rv_buf_append(b, esc, len);
             i++;
             continue;
         }
@@ -160,25 +160,69 @@ void rv_json_escape(rv_buf *b, const char *s, size_t n)
         }
         bool ok = need > 0;
         for (size_t k = 1; ok && k <= need; k++) {
-            if (i + k >= n || (p[i + k] & 0xC0) != 0x80)
+            if (i + k >= n || (u[i + k] & 0xC0) != 0x80)
                 ok = false;
             else
-                cp = (cp << 6) | (p[i + k] & 0x3F);
+                cp = (cp << 6) | (u[i + k] & 0x3F);
         }
         if (ok && ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
                    (need == 3 && (cp < 0x10000 || cp > 0x10FFFF))))
             ok = false;
         if (ok) {
-            rv_buf_append(b, s + i, need + 1);
+            memcpy(p, s + i, need + 1);
+            p += need + 1;
             i += need + 1;
         } else {
-            rv_buf_append(b, "\xEF\xBF\xBD", 3);
+            memcpy(p, "\xEF\xBF\xBD", 3);
+            p += 3;
             i++;
         }
     }
-    if (run)
-        rv_buf_append(b, s + i - run, run);
+    return p;
+}
+
+char *rv_json_escape_to(char *p, const char *s, size_t n)
+{
+    *p++ = '"';
+    p = escape_body(p, s, n);
+    *p++ = '"';
+    return p;
+}
+
+void rv_json_escape(rv_buf *b, const char *s, size_t n)
+{
+    /* in pieces of at most 4 KiB, cut before a byte that starts a
+     * character, so that a long text never needs 6 times its size */
+    const size_t piece = 4096;
+    const unsigned char *u = (const unsigned char *)s;
     rv_buf_putc(b, '"');
+    size_t i = 0;
+    while (i < n) {
+        size_t k = n - i <= piece ? n : i + piece;
+        while (k < n && k > i + piece - 4 && (u[k] & 0xC0) == 0x80)
+            k--;
+        if (rv_buf_reserve(b, 6 * (k - i)) != RV_OK)
+            return;
+        char *end = escape_body(b->data + b->len, s + i, k - i);
+        b->len = (size_t)(end - b->data);
+        b->data[b->len] = '\0';
+        i = k;
+    }
+    rv_buf_putc(b, '"');
+}
+
+char *rv_jsonw_value_begin(rv_jsonw *w, size_t max)
+{
+    pre_value(w);
+    if (rv_buf_reserve(w->out, max) != RV_OK)
+        return NULL;
+    return w->out->data + w->out->len;
+}
+
+void rv_jsonw_value_end(rv_jsonw *w, char *end)
+{
+    w->out->len = (size_t)(end - w->out->data);
+    w->out->data[w->out->len] = '\0';
 }
 
 void rv_jsonw_strn(rv_jsonw *w, const char *s, size_t n)
@@ -196,19 +240,27 @@ void rv_jsonw_str(rv_jsonw *w, const char *s)
     rv_jsonw_strn(w, s, strlen(s));
 }
 
+char *rv_json_int_to(char *p, int64_t v)
+{
+    char tmp[24];
+    char *t = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--t = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--t = '-';
+    size_t n = (size_t)(tmp + sizeof tmp - t);
+    memcpy(p, t, n);
+    return p + n;
+}
+
 void rv_jsonw_int(rv_jsonw *w, int64_t v)
 {
     pre_value(w);
     char tmp[24];
-    char *p = tmp + sizeof tmp;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    rv_buf_append(w->out, p, (size_t)(tmp + sizeof tmp - p));
+    rv_buf_append(w->out, tmp, (size_t)(rv_json_int_to(tmp, v) - tmp));
 }
 
 void rv_jsonw_double(rv_jsonw *w, double v)

@@ -51,5 +51,17 @@ void rv_jsonw_raw(rv_jsonw *w, const char *json, size_t n);
 
 /* Escape s as a JSON string (with quotes) onto b. */
 void rv_json_escape(rv_buf *b, const char *s, size_t n);
+/* The same written at p, which has room for 6 n + 2 bytes; returns the end. */
+char *rv_json_escape_to(char *p, const char *s, size_t n);
+/* v in decimal at p (room for 20 bytes); returns the end. */
+char *rv_json_int_to(char *p, int64_t v);
+
+/* One value written in place, for hot loops (a record per listed row):
+ * rv_jsonw_value_begin writes what comes before a value (a comma, pretty
+ * indentation), reserves max bytes and returns where the value goes, or
+ * NULL when the output's limit would be passed; the caller writes at most
+ * max bytes there and hands the end to rv_jsonw_value_end. */
+char *rv_jsonw_value_begin(rv_jsonw *w, size_t max);
+void rv_jsonw_value_end(rv_jsonw *w, char *end);
 
 #endif

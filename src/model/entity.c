@@ -25,6 +25,10 @@
 #define TS(n, fl, sfc, hsc, d) {.name = n, .type = RV_FT_TS, .flags = fl, .sf = sfc, .hs = hsc, .doc = d}
 #define BOOL(n, dv, sfc, hsc, d) {.name = n, .type = RV_FT_BOOL, .def = dv, .sf = sfc, .hs = hsc, .doc = d}
 #define ENUM(n, fl, vals, dv, sfc, hsc, d) {.name = n, .type = RV_FT_ENUM, .flags = fl, .values = vals, .def = dv, .sf = sfc, .hs = hsc, .doc = d}
+/* match keys: indexed where capture looks them up, plain where it only
+ * reads them (every index is paid on every insert) */
+#define V4KEY(n, d) {.name = n, .type = RV_FT_TEXT, .flags = RV_F_SYSTEM | RV_F_INDEX, .doc = d, .since = 4}
+#define V4KEYNI(n, d) {.name = n, .type = RV_FT_TEXT, .flags = RV_F_SYSTEM, .doc = d, .since = 4}
 #define EMAIL(n, fl, sfc, hsc, d) {.name = n, .type = RV_FT_EMAIL, .flags = fl, .sf = sfc, .hs = hsc, .doc = d}
 
 static const char *const roles[] = {"admin", "manager", "rep", "marketing", "cs", "finance", NULL};
@@ -37,7 +41,11 @@ static const char *const touch_kind[] = {"visit", "form", "email_open", "email_c
 static const char *const sub_status[] = {"active", "canceled", "paused", NULL};
 static const char *const custom_type[] = {"text", "int", "number", "money", "date", "bool", "enum", NULL};
 static const char *const custom_entity[] = {"users", "teams", "accounts", "contacts", "leads", "products", "pipelines", "stages", "deals", "deal_products", "activities", "campaigns", "touches", "subscriptions", NULL};
-static const char *const event_kind[] = {"created", "updated", "deleted", "stage_changed", NULL};
+static const char *const event_kind[] = {"created", "updated", "deleted", "stage_changed", "captured", "assigned", "sla_breached", NULL};
+static const char *const lead_priority[] = {"high", "normal", "low", NULL};
+static const char *const route_method[] = {"round_robin", "lowest_count", "load_balance", "best_rep", NULL};
+static const char *const rule_op[] = {"eq", "ne", "contains", "in", "gte", "lte", "present", "any", "between", NULL};
+static const char *const sla_escalate[] = {"notify", "reassign", NULL};
 static const char *const audit_action[] = {"create", "update", "delete", "refused", "login", "logout", "login_failed", "password", "token_create", "token_revoke", "import", NULL};
 static const char *const token_scope[] = {"read", "write", "admin", NULL};
 
@@ -86,6 +94,11 @@ static const rv_field accounts_f[] = {
     TEXT("territory", RV_F_INDEX, NULL, NULL, "territory"),
     TS("created_on", RV_F_INDEX, "CreatedDate|Created Date", "Create Date|createdate", "when it was created in its source system"),
     CUSTOM,
+    V4KEY("domain_key", "registrable domain of the website (lead matching)"),
+    V4KEY("name_key", "company-name key without legal suffixes or spaces (lead matching)"),
+    V4KEY("acronym_key", "acronym of the company name (lead matching)"),
+    V4KEY("phone_key", "main phone in E.164 (lead matching)"),
+    V4KEYNI("postcode_key", "postcode key (lead matching)"),
 };
 
 static const rv_field contacts_f[] = {
@@ -101,6 +114,8 @@ static const rv_field contacts_f[] = {
     TEXT("source", 0, "LeadSource|Lead Source", "Original Source|hs_analytics_source", "where the contact came from"),
     TS("created_on", 0, "CreatedDate|Created Date", "Create Date|createdate", "when it was created in its source system"),
     CUSTOM,
+    V4KEY("email_key", "email match key (lead matching)"),
+    V4KEY("phone_key", "phone in E.164 (lead matching)"),
 };
 
 static const rv_field campaigns_f[] = {
@@ -142,6 +157,22 @@ static const rv_field leads_f[] = {
     TS("converted_at", 0, "ConvertedDate", NULL, "when it converted"),
     TEXT("disqualified_reason", 0, NULL, NULL, "why it was disqualified"),
     CUSTOM,
+    {.name = "postcode", .type = RV_FT_TEXT, .doc = "postal code", .since = 4},
+    {.name = "priority", .type = RV_FT_ENUM, .values = lead_priority, .def = "normal", .doc = "high, normal or low: chooses the follow-up SLA", .since = 4},
+    {.name = "source_id", .type = RV_FT_INT, .flags = RV_F_SYSTEM, .doc = "id of the lead_sources row that captured it (a number: lead sources come after leads)", .since = 4},
+    V4KEY("email_key", "email match key (capture matching)"),
+    V4KEYNI("domain_key", "company domain from website or (not free-mail) email"),
+    V4KEYNI("name_key", "company-name key without legal suffixes or spaces"),
+    V4KEY("phone_key", "phone in E.164"),
+    {.name = "duplicate_of_id", .type = RV_FT_REF, .ref = "leads", .flags = RV_F_SYSTEM, .doc = "earlier lead of the same person (linked, not re-created)", .since = 4},
+    {.name = "matched_contact_id", .type = RV_FT_REF, .ref = "contacts", .flags = RV_F_SYSTEM, .doc = "existing contact of the same person", .since = 4},
+    {.name = "match_reason", .type = RV_FT_TEXT, .flags = RV_F_SYSTEM, .max_len = 2000, .doc = "why the lead was linked to its duplicate, contact and account", .since = 4},
+    {.name = "fit_score", .type = RV_FT_INT, .flags = RV_F_SYSTEM, .doc = "ICP fit points (scoring rules)", .since = 4},
+    {.name = "engagement_score", .type = RV_FT_INT, .flags = RV_F_SYSTEM, .doc = "engagement points: touches and activities with time decay", .since = 4},
+    {.name = "score_reasons", .type = RV_FT_TEXT, .flags = RV_F_SYSTEM, .max_len = 4000, .doc = "JSON: the points of each scoring rule that applied", .since = 4},
+    {.name = "route_reason", .type = RV_FT_TEXT, .flags = RV_F_SYSTEM, .max_len = 2000, .doc = "why the owner was chosen", .since = 4},
+    {.name = "sla_due_at", .type = RV_FT_TS, .flags = RV_F_SYSTEM, .doc = "first touch due by (SLA of the priority)", .since = 4},
+    {.name = "sla_breached_at", .type = RV_FT_TS, .flags = RV_F_SYSTEM, .doc = "when the SLA check found the first touch late", .since = 4},
 };
 
 static const rv_field products_f[] = {
@@ -350,6 +381,97 @@ static const rv_field quotas_f[] = {
     {.name = "currency", .type = RV_FT_CURRENCY, .def = "USD", .doc = "ISO-4217 code of the amount", .since = 3},
 };
 
+/* --- schema version 4: lead capture, routing, follow-up SLAs --------------- */
+
+#define V4(n, t, fl, d, ...) {.name = n, .type = t, .flags = fl, .doc = d, .since = 4, __VA_ARGS__}
+
+static const rv_field lead_sources_f[] = {
+    V4("name", RV_FT_TEXT, RV_F_REQUIRED | RV_F_UNIQUE | RV_F_NAME, "web form or integration sending leads"),
+    V4("key_prefix", RV_FT_TEXT, RV_F_SYSTEM, "first characters of the source key, to recognise it"),
+    V4("key_hash", RV_FT_TEXT, RV_F_SECRET | RV_F_UNIQUE, "SHA-256 of the source key (shown once at creation)"),
+    V4("rate_per_minute", RV_FT_INT, 0, "captures accepted per minute before 429", .min = 1, .max = 1000000, .def = "600"),
+    V4("priority", RV_FT_ENUM, 0, "priority given to its leads (high, normal, low)", .values = lead_priority, .def = "normal"),
+    V4("campaign_id", RV_FT_REF, 0, "campaign its leads belong to", .ref = "campaigns"),
+    V4("active", RV_FT_BOOL, 0, "false refuses its captures", .def = "true"),
+    V4("last_used_at", RV_FT_TS, RV_F_SYSTEM, "last capture"),
+};
+
+static const rv_field capture_keys_f[] = {
+    V4("key", RV_FT_TEXT, RV_F_REQUIRED | RV_F_UNIQUE, "source id, ':' and the Idempotency-Key header"),
+    V4("source_id", RV_FT_REF, RV_F_REQUIRED | RV_F_CASCADE, "source", .ref = "lead_sources"),
+    V4("lead_id", RV_FT_REF, RV_F_CASCADE, "lead the first request with the key created", .ref = "leads"),
+    V4("at", RV_FT_TS, RV_F_REQUIRED, "when"),
+};
+
+static const rv_field routing_pools_f[] = {
+    V4("name", RV_FT_TEXT, RV_F_REQUIRED | RV_F_UNIQUE | RV_F_NAME, "pool (team) of reps leads are shared in"),
+    V4("method", RV_FT_ENUM, 0, "round_robin (weighted turns), lowest_count (fewest this period), load_balance (fewest open leads) or best_rep (best win rate)", .values = route_method, .def = "round_robin"),
+    V4("account_owner", RV_FT_BOOL, 0, "a lead matched to an owned account goes to that owner when they are in the pool and available", .def = "true"),
+    V4("fallback", RV_FT_BOOL, 0, "the queue for leads no rule or pool could place", .def = "false"),
+    V4("active", RV_FT_BOOL, 0, "false skips the pool", .def = "true"),
+};
+
+static const rv_field routing_rules_f[] = {
+    V4("name", RV_FT_TEXT, RV_F_REQUIRED, "what the rule is for"),
+    V4("position", RV_FT_INT, RV_F_INDEX, "rules are tried in ascending position, the first match wins", .min = 0, .max = 1000000, .def = "100"),
+    V4("field", RV_FT_TEXT, RV_F_REQUIRED, "lead field tested (country, employees, source, ...)"),
+    V4("op", RV_FT_ENUM, 0, "eq, ne, contains, in (comma list), gte, lte, present, any or between (\"lo,hi\")", .values = rule_op, .def = "eq"),
+    V4("value", RV_FT_TEXT, 0, "value compared (case-insensitive for text)"),
+    V4("pool_id", RV_FT_REF, RV_F_REQUIRED | RV_F_CASCADE, "pool chosen when the rule matches", .ref = "routing_pools"),
+    V4("active", RV_FT_BOOL, 0, "false skips the rule", .def = "true"),
+};
+
+static const rv_field pool_members_f[] = {
+    V4("pool_id", RV_FT_REF, RV_F_REQUIRED | RV_F_CASCADE, "pool", .ref = "routing_pools"),
+    V4("user_id", RV_FT_REF, RV_F_REQUIRED | RV_F_CASCADE, "rep", .ref = "users"),
+    V4("weight", RV_FT_INT, 0, "share of round-robin turns", .min = 1, .max = 1000, .def = "1"),
+    V4("cap_day", RV_FT_INT, 0, "most leads a day (empty: no cap)", .min = 0, .max = 1000000),
+    V4("cap_week", RV_FT_INT, 0, "most leads a week (empty: no cap)", .min = 0, .max = 1000000),
+    V4("work_days", RV_FT_TEXT, 0, "working days, ISO digits (1 Monday ... 7 Sunday); empty: every day", .def = "12345"),
+    V4("work_start_min", RV_FT_INT, 0, "working hours start, minutes after local midnight", .min = 0, .max = 1440, .def = "0"),
+    V4("work_end_min", RV_FT_INT, 0, "working hours end, minutes after local midnight", .min = 0, .max = 1440, .def = "1440"),
+    V4("utc_offset_min", RV_FT_INT, 0, "the rep's offset from UTC in minutes", .min = -900, .max = 900, .def = "0"),
+    V4("away_from", RV_FT_TS, 0, "out of office from"),
+    V4("away_until", RV_FT_TS, 0, "out of office until"),
+    V4("turns", RV_FT_INT, RV_F_SYSTEM, "round-robin turns taken (stride scheduling state)"),
+    V4("active", RV_FT_BOOL, 0, "false takes no leads", .def = "true"),
+};
+
+static const rv_field lead_assignments_f[] = {
+    V4("lead_id", RV_FT_REF, RV_F_REQUIRED | RV_F_CASCADE, "lead", .ref = "leads"),
+    V4("user_id", RV_FT_REF, 0, "owner chosen (empty: left in the unassigned queue)", .ref = "users"),
+    V4("pool_id", RV_FT_REF, 0, "pool it was routed in", .ref = "routing_pools"),
+    V4("rule_id", RV_FT_REF, 0, "rule that chose the pool", .ref = "routing_rules"),
+    V4("method", RV_FT_TEXT, 0, "how the owner was chosen"),
+    V4("reason", RV_FT_TEXT, RV_F_REQUIRED, "the decision in words", .max_len = 2000),
+    V4("at", RV_FT_TS, RV_F_REQUIRED, "when"),
+};
+
+static const rv_field sla_policies_f[] = {
+    V4("priority", RV_FT_ENUM, RV_F_REQUIRED | RV_F_INDEX, "lead priority it applies to (several: the first by id)", .values = lead_priority),
+    V4("first_touch_minutes", RV_FT_INT, RV_F_REQUIRED, "minutes from arrival to first touch", .min = 1, .max = 1000000),
+    V4("escalate", RV_FT_ENUM, 0, "on breach: notify (a task for the escalation user) or reassign (route again, excluding the owner)", .values = sla_escalate, .def = "notify"),
+    V4("escalate_to_id", RV_FT_REF, 0, "who is notified (empty: the owner's manager)", .ref = "users"),
+};
+
+static const rv_field fit_rules_f[] = {
+    V4("field", RV_FT_TEXT, RV_F_REQUIRED, "lead field tested (industry, employees, country, title, ...)"),
+    V4("op", RV_FT_ENUM, 0, "eq, ne, contains, in (comma list), gte, lte, present, any or between (\"lo,hi\")", .values = rule_op, .def = "eq"),
+    V4("value", RV_FT_TEXT, 0, "value compared (case-insensitive for text)"),
+    V4("points", RV_FT_INT, RV_F_REQUIRED, "points added when the test holds (negative lowers the score)", .min = -1000, .max = 1000),
+    V4("cap", RV_FT_INT, 0, "most points the rules of this field add together (empty: no cap)", .min = 0, .max = 1000),
+};
+
+static const rv_field engagement_rules_f[] = {
+    V4("kind", RV_FT_TEXT, RV_F_REQUIRED | RV_F_UNIQUE, "touch kind (form, visit, webinar, ...) or activity kind (call, email, meeting)"),
+    V4("points", RV_FT_INT, RV_F_REQUIRED, "points of one such touch or activity today", .min = -1000, .max = 1000),
+    V4("half_life_days", RV_FT_INT, 0, "days after which a touch counts half", .min = 1, .max = 3650, .def = "30"),
+    V4("cap", RV_FT_INT, 0, "most points this kind adds (empty: no cap)", .min = 0, .max = 1000),
+};
+
+#define ENT4(idx, v, n, o, fl, d) \
+    static const rv_entity v = {n, o, v##_f, NF(v##_f), fl, NULL, NULL, d, 4, idx}
+
 ENT(0, teams, "teams", "team", 0, NULL, NULL, "Sales teams; parent_id forms the roll-up hierarchy.");
 ENT(1, users, "users", "user", 0, "User", "owners", "People: reps, managers, marketing, customer success, finance, admins.");
 ENT(2, accounts, "accounts", "account", 0, "Account", "companies", "Companies you sell to.");
@@ -374,6 +496,15 @@ ENT2(20, sessions, "sessions", "session", RV_ENT_READONLY, "Web sign-in sessions
 ENT2(21, api_tokens, "api_tokens", "api_token", RV_ENT_READONLY, "API tokens (stored hashed; shown once at creation).");
 static const rv_entity quotas = {"quotas", "quota", quotas_f, NF(quotas_f), 0, NULL, NULL,
                                  "Revenue targets per user and period (attainment, coverage).", 3, 22};
+ENT4(23, lead_sources, "lead_sources", "lead_source", 0, "Web forms and integrations that capture leads, each with its own key and rate limit.");
+ENT4(24, capture_keys, "capture_keys", "capture_key", RV_ENT_READONLY, "Idempotency keys of lead captures: a retried post answers with the first lead.");
+ENT4(25, routing_pools, "routing_pools", "routing_pool", 0, "Pools of reps leads are routed in, and how the owner is chosen.");
+ENT4(26, routing_rules, "routing_rules", "routing_rule", 0, "Rules on lead fields that choose a pool, tried by position.");
+ENT4(27, pool_members, "pool_members", "pool_member", 0, "Reps in a pool with weight, capacity, working hours and time away.");
+ENT4(28, lead_assignments, "lead_assignments", "lead_assignment", RV_ENT_READONLY | RV_ENT_APPEND, "Every routing decision with its reason.");
+ENT4(29, sla_policies, "sla_policies", "sla_policy", 0, "Follow-up SLA per lead priority and what a breach does.");
+ENT4(30, fit_rules, "fit_rules", "fit_rule", 0, "ICP fit scoring: points per lead field value or range, capped per field.");
+ENT4(31, engagement_rules, "engagement_rules", "engagement_rule", 0, "Engagement scoring: points per touch or activity kind, halved every half-life.");
 
 /* The number in each ENT() row is its position here (a test checks).
  * Order matters: an entity comes after the ones it requires (imports and
@@ -381,7 +512,9 @@ static const rv_entity quotas = {"quotas", "quota", quotas_f, NF(quotas_f), 0, N
 const rv_entity *const rv_entities[] = {
     &teams, &users, &accounts, &contacts, &campaigns, &leads, &products, &pipelines, &stages,
     &deals, &deal_products, &activities, &touches, &subscriptions, &field_defs, &stage_history,
-    &field_history, &events, &settings, &audit_log, &sessions, &api_tokens, &quotas, NULL,
+    &field_history, &events, &settings, &audit_log, &sessions, &api_tokens, &quotas,
+    &lead_sources, &capture_keys, &routing_pools, &routing_rules, &pool_members,
+    &lead_assignments, &sla_policies, &fit_rules, &engagement_rules, NULL,
 };
 const int rv_entity_count = NF(rv_entities) - 1;
 

@@ -21,17 +21,21 @@ bool rv_currency_is_valid(const char *code, size_t len)
     return true;
 }
 
+/* Is code one of list?  Codes are three letters: compared inline, since
+ * every amount of every listed row asks. */
+static bool code_in(const char *code, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (list[i][0] == code[0] && list[i][1] == code[1] && list[i][2] == code[2])
+            return true;
+    return false;
+}
+
 int rv_currency_exponent(const char *code)
 {
-    if (!code)
+    if (!code || !code[0] || !code[1] || !code[2] || code[3])
         return 2;
-    for (size_t i = 0; zero_dec[i]; i++)
-        if (strcmp(code, zero_dec[i]) == 0)
-            return 0;
-    for (size_t i = 0; three_dec[i]; i++)
-        if (strcmp(code, three_dec[i]) == 0)
-            return 3;
-    return 2;
+    return code_in(code, zero_dec) ? 0 : code_in(code, three_dec) ? 3 : 2;
 }
 
 rv_status rv_money_parse(const char *s, size_t len, int exp, int64_t *out, const char *field,

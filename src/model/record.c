@@ -476,50 +476,110 @@ static const quoted_keys *keys_of(const rv_entity *e)
     return &all_keys[e->index];
 }
 
+/* Before a member: the comma, pretty indentation, the quoted key. */
+static char *put_key(char *p, const char *quoted, size_t n, bool first, int indent)
+{
+    if (!first)
+        *p++ = ',';
+    if (indent) {
+        *p++ = '\n';
+        memset(p, ' ', (size_t)indent);
+        p += indent;
+    }
+    memcpy(p, quoted, n);
+    p += n;
+    *p++ = ':';
+    if (indent)
+        *p++ = ' ';
+    return p;
+}
+
+/* Text known to need no escaping (numbers, dates), quoted or not. */
+static char *put_plain(char *p, const char *s, bool quote)
+{
+    size_t n = strlen(s);
+    if (quote)
+        *p++ = '"';
+    memcpy(p, s, n);
+    p += n;
+    if (quote)
+        *p++ = '"';
+    return p;
+}
+
+/* Written in place: one bound on the record's size is reserved, then every
+ * member goes straight into the output (a listed page writes thousands of
+ * them).  Bounds: a text value takes at most 6 bytes per byte (escapes)
+ * plus quotes; numbers, dates and timestamps at most 48. */
 void rv_record_to_json(const rv_record *r, rv_jsonw *w)
 {
+    const rv_entity *e = r->ent;
+    const quoted_keys *k = keys_of(e);
+    int indent = w->pretty ? (w->depth + 1) * 2 : 0;
+    size_t per = (size_t)indent + 4; /* comma, newline, colon, space */
+    size_t max = 2 + (size_t)indent + 3 * (per + 14 + 48);
+    for (int i = 0; i < e->nfields; i++) {
+        const rv_val *v = &r->v[i];
+        max += per + k->len[i];
+        if (v->state == RV_V_SET && (e->fields[i].type == RV_FT_JSON || !rv_ftype_is_int(e->fields[i].type)))
+            max += 6 * (size_t)v->len + 2 + 48;
+        else
+            max += 48;
+    }
+    char *p = rv_jsonw_value_begin(w, max);
+    if (!p)
+        return;
     char buf[64];
-    const quoted_keys *k = keys_of(r->ent);
-    rv_jsonw_obj_begin(w);
-    rv_jsonw_key_quoted(w, "\"id\"", 4);
-    rv_jsonw_int(w, r->id);
-    for (int i = 0; i < r->ent->nfields; i++) {
-        const rv_field *f = &r->ent->fields[i];
+    int exp = -1; /* of the record's currency, looked up at its first amount */
+    *p++ = '{';
+    p = put_key(p, "\"id\"", 4, true, indent);
+    p = rv_json_int_to(p, r->id);
+    for (int i = 0; i < e->nfields; i++) {
+        const rv_field *f = &e->fields[i];
         const rv_val *v = &r->v[i];
         if (f->flags & RV_F_SECRET)
             continue; /* never leaves revos */
-        rv_jsonw_key_quoted(w, k->key[i], k->len[i]);
+        p = put_key(p, k->key[i], k->len[i], false, indent);
         if (v->state == RV_V_UNSET || v->state == RV_V_NULL) {
-            rv_jsonw_null(w);
+            p = put_plain(p, "null", false);
             continue;
         }
         switch (f->type) {
         case RV_FT_INT:
         case RV_FT_REF:
-            rv_jsonw_int(w, v->i);
+            p = rv_json_int_to(p, v->i);
             break;
         case RV_FT_MONEY:
-            rv_jsonw_raw_number(w, rv_money_format(v->i, rv_record_exponent(r), buf, sizeof buf));
+            if (exp < 0)
+                exp = rv_record_exponent(r);
+            p = put_plain(p, rv_money_format(v->i, exp, buf, sizeof buf), false);
             break;
         case RV_FT_BOOL:
-            rv_jsonw_bool(w, v->i != 0);
+            p = put_plain(p, v->i ? "true" : "false", false);
             break;
         case RV_FT_JSON:
-            rv_jsonw_raw(w, v->s, v->len);
+            memcpy(p, v->s, v->len);
+            p += v->len;
             break;
         case RV_FT_DATE:
         case RV_FT_TS:
-            rv_jsonw_str(w, rv_record_text(r, i, buf, sizeof buf));
+            p = put_plain(p, rv_record_text(r, i, buf, sizeof buf), true);
             break;
         default:
-            rv_jsonw_strn(w, v->s, v->len);
+            p = rv_json_escape_to(p, v->s, v->len);
         }
     }
-    rv_jsonw_key_quoted(w, "\"created_at\"", 12);
-    rv_jsonw_str(w, rv_ts_format(r->created_at, buf, sizeof buf));
-    rv_jsonw_key_quoted(w, "\"updated_at\"", 12);
-    rv_jsonw_str(w, rv_ts_format(r->updated_at, buf, sizeof buf));
-    rv_jsonw_obj_end(w);
+    p = put_key(p, "\"created_at\"", 12, false, indent);
+    p = put_plain(p, rv_ts_format(r->created_at, buf, sizeof buf), true);
+    p = put_key(p, "\"updated_at\"", 12, false, indent);
+    p = put_plain(p, rv_ts_format(r->updated_at, buf, sizeof buf), true);
+    if (indent) {
+        *p++ = '\n';
+        memset(p, ' ', (size_t)(indent - 2));
+        p += indent - 2;
+    }
+    *p++ = '}';
+    rv_jsonw_value_end(w, p);
 }
 
 bool rv_val_equal(const rv_field *f, const rv_val *a, const rv_val *b)

@@ -18,6 +18,10 @@
  *            users.manager_id, recursively
  *   account  rows linked to an account (account_id set): customer success
  *            on activities
+ *   parent   rows that name another record by (entity, record_id), as
+ *            field_history and events do: readable when the record they
+ *            name is (its entity is not "none" and the record is within
+ *            the entity's scope)
  *
  * Ownership is the row's owner_id, or its parent's: stage_history and
  * deal_products follow their deal, subscriptions their account.  A row
@@ -26,8 +30,8 @@
  * Lists are filtered in the query (an RV_OP_IN filter, so counts and
  * cursor pages are right); a single record is checked with the same
  * filter plus id = N, so a list and a get can never disagree.  The reach
- * of a user (subtree, team) is computed once per request in
- * rv_principal_load().
+ * of a user (subtree, team) is computed in rv_principal_load() when they
+ * sign in (and kept by the server's principal cache, service/auth.h).
  *
  * Refusals are RV_EFORBIDDEN (403) and name the user, the verb and the
  * record: "user ana@example.com may not read deal 12".  A user whose scope
@@ -43,9 +47,10 @@
 
 #include "service/service_internal.h"
 
-typedef enum { S_NONE, S_ALL, S_OWN, S_TEAM, S_SUBTREE, S_ACCT } scope;
+typedef enum { S_NONE, S_ALL, S_OWN, S_TEAM, S_SUBTREE, S_ACCT, S_PARENT } scope;
 
-static const char *const scope_names[] = {"none", "all", "own", "team", "subtree", "account"};
+static const char *const scope_names[] = {"none",    "all",     "own",   "team",
+                                          "subtree", "account", "parent"};
 
 #define N S_NONE
 #define A S_ALL
@@ -53,6 +58,7 @@ static const char *const scope_names[] = {"none", "all", "own", "team", "subtree
 #define T S_TEAM
 #define S S_SUBTREE
 #define C S_ACCT
+#define P S_PARENT
 
 /* entity, owner field, via entity, via field,
  *   read:  admin manager rep marketing cs finance
@@ -82,9 +88,20 @@ static const struct rule {
     {"stage_history", "deal_id", "deals", "owner_id", {A, S, T, A, A, A}, {A, N, N, N, N, N}},
     /* compensation data: its owner, their managers, finance and admin */
     {"quotas", "user_id", NULL, NULL, {A, S, O, N, N, A}, {A, S, N, N, N, A}},
+    /* lead capture and routing configuration: admin writes, marketing
+     * runs the capture sources; managers read how leads are routed */
+    {"lead_sources", NULL, NULL, NULL, {A, A, N, A, N, N}, {A, N, N, A, N, N}},
+    {"routing_pools", NULL, NULL, NULL, {A, A, A, A, N, N}, {A, N, N, N, N, N}},
+    {"routing_rules", NULL, NULL, NULL, {A, A, A, A, N, N}, {A, N, N, N, N, N}},
+    {"pool_members", NULL, NULL, NULL, {A, A, A, A, N, N}, {A, N, N, N, N, N}},
+    {"sla_policies", NULL, NULL, NULL, {A, A, A, A, N, N}, {A, N, N, N, N, N}},
+    {"lead_assignments", NULL, NULL, NULL, {A, A, N, A, N, N}, {N, N, N, N, N, N}},
+    {"fit_rules", NULL, NULL, NULL, {A, A, A, A, N, N}, {A, N, N, A, N, N}},
+    {"engagement_rules", NULL, NULL, NULL, {A, A, A, A, N, N}, {A, N, N, A, N, N}},
+    {"capture_keys", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},
     /* revos's own records */
-    {"field_history", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},
-    {"events", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},
+    {"field_history", NULL, NULL, NULL, {A, P, P, P, P, P}, {N, N, N, N, N, N}},
+    {"events", NULL, NULL, NULL, {A, P, P, P, P, P}, {N, N, N, N, N, N}},
     {"settings", NULL, NULL, NULL, {A, N, N, N, N, N}, {A, N, N, N, N, N}},
     {"audit_log", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},
     {"sessions", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},
@@ -97,6 +114,7 @@ static const struct rule {
 #undef T
 #undef S
 #undef C
+#undef P
 
 static const struct rule *rule_of(const rv_entity *e)
 {
@@ -287,14 +305,43 @@ rv_status rv__refuse(rv_ctx *c, const rv_entity *e, int64_t id, rv_err *err, con
     return rv_err_set(err, RV_EFORBIDDEN, NULL, "%s", msg);
 }
 
-/* The filter that restricts e to scope s for the principal; false when
- * the scope needs none (all). */
-static bool scope_filter(const rv_principal *p, const rv_entity *e, scope s, rv_filter *f)
+/* The audit log needs a token of scope admin (or a session). */
+static bool token_too_weak(const rv_principal *p, const rv_entity *e)
 {
+    return !strcmp(e->name, "audit_log") && p->scope != RV_TOKEN_NONE &&
+           p->scope != RV_TOKEN_ADMIN;
+}
+
+/* The filter that restricts e to scope s for c->who; false when the scope
+ * needs none (all).  The parent scope's alternatives live in c->arena. */
+static bool scope_filter(rv_ctx *c, const rv_entity *e, scope s, rv_filter *f)
+{
+    const rv_principal *p = c->who;
     const struct rule *r = rule_of(e);
     memset(f, 0, sizeof *f);
     if (s == S_ALL || !r)
         return false;
+    if (s == S_PARENT) {
+        /* one alternative per entity the principal may read */
+        rv_parent *pa = rv_arena_alloc(c->arena, (size_t)rv_entity_count * sizeof *pa);
+        rv_filter *sf = rv_arena_alloc(c->arena, (size_t)rv_entity_count * sizeof *sf);
+        int n = 0;
+        for (int k = 0; rv_entities[k]; k++) {
+            const rv_entity *pe = rv_entities[k];
+            scope ps = scope_of(pe, p->role, false);
+            if (ps == S_NONE || ps == S_PARENT || token_too_weak(p, pe))
+                continue;
+            pa[n].ent = pe;
+            pa[n].scope = scope_filter(c, pe, ps, &sf[n]) ? &sf[n] : NULL;
+            n++;
+        }
+        f->op = RV_OP_IN;
+        f->field = rv_field_index(e, "record_id");
+        f->name_field = rv_field_index(e, "entity");
+        f->parents = pa;
+        f->nparents = n;
+        return true;
+    }
     if (s == S_ACCT) {
         f->field = rv_field_index(e, "account_id");
         f->op = RV_OP_NOTNULL;
@@ -331,7 +378,7 @@ static rv_status entity_scope(rv_ctx *c, const rv_entity *e, bool write, scope *
     if (write && p->scope == RV_TOKEN_READ)
         return rv__refuse(c, e, 0, err, "user %s may not change %s: the token is read-only",
                           p->email, e->name);
-    if (!strcmp(e->name, "audit_log") && p->scope != RV_TOKEN_NONE && p->scope != RV_TOKEN_ADMIN)
+    if (token_too_weak(p, e))
         return rv__refuse(c, e, 0, err, "user %s may not read audit_log: it needs a token with "
                                         "scope admin", p->email);
     return RV_OK;
@@ -346,7 +393,7 @@ rv_status rv__access_list(rv_ctx *c, rv_query *q, rv_err *err)
     if (st)
         return st;
     rv_filter f;
-    if (!scope_filter(c->who, q->ent, s, &f))
+    if (!scope_filter(c, q->ent, s, &f))
         return RV_OK;
     if (q->nfilters >= RV_QUERY_MAX_FILTERS)
         return rv_err_set(err, RV_EINVAL, "filter", "at most %d filters",
@@ -364,7 +411,7 @@ static rv_status in_scope(rv_ctx *c, const rv_entity *e, int64_t id, scope s, bo
     q.filters[0] = (rv_filter){.field = RV_COL_ID, .op = RV_OP_EQ,
                                .val = {.i = id, .state = RV_V_SET}};
     q.nfilters = 1;
-    if (scope_filter(c->who, e, s, &q.filters[1]))
+    if (scope_filter(c, e, s, &q.filters[1]))
         q.nfilters = 2;
     int64_t n = 0;
     rv_status st = rv_store_count(c->store, &q, &n, err);
@@ -431,7 +478,7 @@ rv_status rv__access_write(rv_ctx *c, rv_record *r, bool create, rv_err *err)
         return RV_OK;
     }
     rv_filter f;
-    scope_filter(p, e, s, &f);
+    scope_filter(c, e, s, &f);
     for (int i = 0; i < f.nids; i++)
         if (f.ids[i] == ov->i)
             return RV_OK;
@@ -456,7 +503,7 @@ rv_status rv__access_owners(rv_ctx *c, const rv_entity *e, const int64_t **ids, 
     if (s == S_ALL || s == S_ACCT)
         return RV_OK;
     rv_filter f;
-    if (!scope_filter(c->who, e, s, &f))
+    if (!scope_filter(c, e, s, &f))
         return RV_OK;
     *all = false;
     *ids = f.ids;

@@ -31,7 +31,7 @@ rv_status rv_auth_init(rv_err *err)
     return RV_OK;
 }
 
-static void random_token(const char *prefix, char out[RV_TOKEN_TEXT])
+void rv_auth_random_token(const char *prefix, char out[RV_TOKEN_TEXT])
 {
     unsigned char raw[32];
     randombytes_buf(raw, sizeof raw);
@@ -42,7 +42,7 @@ static void random_token(const char *prefix, char out[RV_TOKEN_TEXT])
     sodium_memzero(raw, sizeof raw);
 }
 
-static void token_hash(const char *token, char hex[65])
+void rv_auth_token_hash(const char *token, char hex[65])
 {
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
@@ -233,7 +233,7 @@ static rv_status first_admin_tx(rv_ctx *c, void *ud, rv_err *err)
     if (st || have)
         return st;
     char pw[RV_TOKEN_TEXT];
-    random_token("", pw);
+    rv_auth_random_token("", pw);
     pw[20] = '\0';
     user_args u = {a->email, "Administrator", "admin", pw, NULL};
     if ((st = create_user_tx(c, &u, err)))
@@ -330,10 +330,10 @@ static rv_status login_tx(rv_ctx *c, void *ud, rv_err *err)
         if ((st = rv_store_update(c->store, &r, err)))
             return st;
     }
-    random_token("rvc_", a->token);
+    rv_auth_random_token("rvc_", a->token);
     rv_auth_csrf(a->token, a->csrf);
     char hex[65];
-    token_hash(a->token, hex);
+    rv_auth_token_hash(a->token, hex);
     const rv_entity *se = rv_entity_find("sessions");
     rv_record s;
     rv_record_init(&s, se);
@@ -374,12 +374,10 @@ rv_status rv_auth_login(rv_ctx *c, const char *email, const char *password,
     return RV_OK;
 }
 
-/* Find the row of e whose token_hash is the hash of token. */
-static rv_status by_token(rv_ctx *c, const rv_entity *e, const char *token, rv_record *r,
+/* Find the row of e whose token_hash is hex. */
+static rv_status by_token(rv_ctx *c, const rv_entity *e, const char *hex, rv_record *r,
                           rv_err *err)
 {
-    char hex[65];
-    token_hash(token, hex);
     int64_t id;
     rv_err e2;
     if (rv_store_find(c->store, e, rv_field_index(e, "token_hash"), hex, 64, -1, 0, &id, &e2) ||
@@ -390,13 +388,16 @@ static rv_status by_token(rv_ctx *c, const rv_entity *e, const char *token, rv_r
     return RV_OK;
 }
 
-/* Stamp field fi (last used / last seen) of r with now, at most once a
- * minute so that reads do not all become writes.  Inside a read-only
- * request the write waits for rv_svc_read_end (rv_auth_touch). */
+/* Is a last-used stamp written at `last` due again?  At most once a minute,
+ * so that reads do not all become writes. */
+static bool stamp_due(int64_t last, int64_t now) { return last == 0 || now - last > 60000; }
+
+/* Stamp field fi (last used / last seen) of r with now.  Inside a
+ * read-only request the write waits for rv_svc_read_end (rv_auth_touch). */
 static rv_status touch(rv_ctx *c, rv_principal *p, rv_record *r, int fi, rv_err *err)
 {
     int64_t now = rv_now_ms();
-    if (r->v[fi].state == RV_V_SET && now - r->v[fi].i <= 60000)
+    if (!stamp_due(r->v[fi].state == RV_V_SET ? r->v[fi].i : 0, now))
         return RV_OK;
     if (rv_store_in_tx(c->store)) {
         p->touch_entity = r->ent->name;
@@ -427,21 +428,170 @@ rv_status rv_auth_touch(rv_ctx *c, const rv_principal *p, rv_err *err)
     return touch(c, &copy, &r, p->touch_field, err);
 }
 
-rv_status rv_auth_session(rv_ctx *c, const char *token, rv_principal *p, rv_err *err)
+/* --- the principal cache ----------------------------------------------------
+ *
+ * Signing in costs a hash, two lookups of the token, the user, their
+ * subtree and team and a setting: most of a small GET.  A worker keeps
+ * what it loaded, keyed by the SHA-256 of the token, for as long as the
+ * database has not changed: every lookup first reads the store's data
+ * version (SQLite's data_version, PostgreSQL's snapshot), and any commit
+ * by another connection or process empties the cache.  Commits of the
+ * cache's own connection do not move that version, so whoever writes
+ * through it calls rv_auth_cache_clear afterwards (the API server does
+ * after every request that is not a GET).  Inside a read transaction the
+ * version read is the one of the snapshot the request reads, so a hit
+ * answers exactly what a fresh load would have.  What does not need a
+ * write to change is checked on every hit: a session's expiry.  The last
+ * used stamp is kept in the entry and written as before, once a minute.
+ * Only hashes are kept; the token itself never is. */
+
+#define CACHE_SLOTS 16
+
+typedef struct cache_entry {
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    const rv_entity *ent; /* api_tokens or sessions; NULL: empty slot */
+    int64_t row_id;
+    int64_t expires_at;   /* sessions */
+    int64_t stamp;        /* last used / last seen, as last read or written */
+    rv_principal p;       /* subtree and team point into ids */
+    int64_t *ids;
+} cache_entry;
+
+struct rv_auth_cache {
+    bool valid;
+    int64_t version; /* data version the entries were loaded at */
+    unsigned next;   /* slot to reuse next */
+    cache_entry e[CACHE_SLOTS];
+};
+
+rv_auth_cache *rv_auth_cache_new(void) { return rv_xcalloc(1, sizeof(rv_auth_cache)); }
+
+static void entry_clear(cache_entry *ce)
+{
+    free(ce->ids);
+    sodium_memzero(ce, sizeof *ce);
+}
+
+void rv_auth_cache_clear(rv_auth_cache *ac)
+{
+    if (!ac)
+        return;
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        entry_clear(&ac->e[i]);
+    ac->valid = false;
+}
+
+void rv_auth_cache_free(rv_auth_cache *ac)
+{
+    rv_auth_cache_clear(ac);
+    free(ac);
+}
+
+/* The entry of hash, after emptying the cache if the database changed. */
+static cache_entry *cache_find(rv_ctx *c, const rv_entity *e, const unsigned char *hash)
+{
+    rv_auth_cache *ac = c->auth_cache;
+    int64_t v = rv_store_data_version(c->store);
+    if (!ac->valid || v != ac->version) {
+        rv_auth_cache_clear(ac);
+        ac->valid = true;
+        ac->version = v;
+        return NULL;
+    }
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (ac->e[i].ent == e && !memcmp(ac->e[i].hash, hash, sizeof ac->e[i].hash))
+            return &ac->e[i];
+    return NULL;
+}
+
+static void cache_put(rv_ctx *c, const rv_entity *e, const unsigned char *hash,
+                      const rv_record *row, int64_t expires_at, int64_t stamp,
+                      const rv_principal *p)
+{
+    rv_auth_cache *ac = c->auth_cache;
+    cache_entry *ce = &ac->e[ac->next++ % CACHE_SLOTS];
+    entry_clear(ce);
+    memcpy(ce->hash, hash, sizeof ce->hash);
+    ce->ent = e;
+    ce->row_id = row->id;
+    ce->expires_at = expires_at;
+    ce->stamp = stamp;
+    ce->p = *p;
+    ce->p.touch_entity = NULL;
+    ce->ids = rv_xmalloc(((size_t)p->nsubtree + (size_t)p->nteam + 1) * sizeof *ce->ids);
+    memcpy(ce->ids, p->subtree, (size_t)p->nsubtree * sizeof *ce->ids);
+    memcpy(ce->ids + p->nsubtree, p->team, (size_t)p->nteam * sizeof *ce->ids);
+    ce->p.subtree = ce->ids;
+    ce->p.team = ce->ids + p->nsubtree;
+}
+
+/* --- signing in with a token ---------------------------------------------- */
+
+/* Fields of the two kinds of credential rows. */
+#define F_USER 0
+#define F_SESSION_EXPIRES 2
+#define F_SESSION_SEEN 3
+#define F_TOKEN_SCOPE 4
+#define F_TOKEN_USED 5
+#define F_TOKEN_REVOKED 6
+
+/* The principal of token, a row of e (api_tokens or sessions): from the
+ * cache when the database has not changed since it was loaded. */
+static rv_status sign_in(rv_ctx *c, const rv_entity *e, const char *token, rv_principal *p,
+                         rv_err *err)
 {
     rv_status st = rv_auth_init(err);
     if (st)
         return st;
-    const rv_entity *se = rv_entity_find("sessions");
-    rv_record s;
-    if ((st = by_token(c, se, token, &s, err)))
-        return st;
+    bool session = !strcmp(e->name, "sessions");
+    int fstamp = session ? F_SESSION_SEEN : F_TOKEN_USED;
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
     int64_t now = rv_now_ms();
-    if (s.v[2].i <= now)
+    cache_entry *ce = c->auth_cache ? cache_find(c, e, hash) : NULL;
+    if (ce && session && ce->expires_at <= now) {
+        entry_clear(ce);
         return rv_err_set(err, RV_EUNAUTH, NULL, "the session has expired; sign in again");
-    if ((st = rv_principal_load(c, s.v[0].i, p, err)))
+    }
+    if (ce) {
+        *p = ce->p;
+        if (!stamp_due(ce->stamp, now))
+            return RV_OK;
+        ce->stamp = now; /* a stamp, best effort: not retried by this worker */
+        rv_record r;
+        if ((st = rv_store_get(c->store, e, ce->row_id, &r, c->arena, err)))
+            return st;
+        return touch(c, p, &r, fstamp, err);
+    }
+
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+    rv_record r;
+    if ((st = by_token(c, e, hex, &r, err)))
         return st;
-    return touch(c, p, &s, 3, err);
+    if (session && r.v[F_SESSION_EXPIRES].i <= now)
+        return rv_err_set(err, RV_EUNAUTH, NULL, "the session has expired; sign in again");
+    if (!session && r.v[F_TOKEN_REVOKED].state == RV_V_SET)
+        return rv_err_set(err, RV_EUNAUTH, NULL, "the API token is not valid (unknown or revoked)");
+    if ((st = rv_principal_load(c, r.v[F_USER].i, p, err)))
+        return st;
+    if (!session) {
+        const rv_val *sv = &r.v[F_TOKEN_SCOPE];
+        p->scope = sv->len == 4 && !memcmp(sv->s, "read", 4)    ? RV_TOKEN_READ
+                   : sv->len == 5 && !memcmp(sv->s, "write", 5) ? RV_TOKEN_WRITE
+                                                                : RV_TOKEN_ADMIN;
+        p->token_id = r.id;
+    }
+    int64_t stamp = r.v[fstamp].state == RV_V_SET ? r.v[fstamp].i : 0;
+    if (c->auth_cache)
+        cache_put(c, e, hash, &r, session ? r.v[F_SESSION_EXPIRES].i : 0,
+                  stamp_due(stamp, now) ? now : stamp, p);
+    return touch(c, p, &r, fstamp, err);
+}
+
+rv_status rv_auth_session(rv_ctx *c, const char *token, rv_principal *p, rv_err *err)
+{
+    return sign_in(c, rv_entity_find("sessions"), token, p, err);
 }
 
 rv_status rv_auth_logout(rv_ctx *c, const char *token, rv_err *err)
@@ -449,7 +599,9 @@ rv_status rv_auth_logout(rv_ctx *c, const char *token, rv_err *err)
     const rv_entity *se = rv_entity_find("sessions");
     rv_record s;
     rv_err e2;
-    if (by_token(c, se, token, &s, &e2))
+    char hex[65];
+    rv_auth_token_hash(token, hex);
+    if (by_token(c, se, hex, &s, &e2))
         return RV_OK;
     bool own = !rv_store_in_tx(c->store);
     rv_status st;
@@ -487,9 +639,9 @@ static rv_status token_tx(rv_ctx *c, void *ud, rv_err *err)
         return rv_err_set(err, RV_EINVAL, "name", "--name is required (what the token is for)");
     if ((st = rv_record_set_named(&t, "name", a->name, c->arena, err)))
         return st;
-    random_token("rvs_", a->token);
+    rv_auth_random_token("rvs_", a->token);
     char hex[65], prefix[16];
-    token_hash(a->token, hex);
+    rv_auth_token_hash(a->token, hex);
     snprintf(prefix, sizeof prefix, "%.12s", a->token);
     t.v[0] = int_val(uid);
     t.v[2] = text_val(prefix);
@@ -548,22 +700,5 @@ rv_status rv_tokens_revoke(rv_ctx *c, int64_t id, rv_err *err)
 
 rv_status rv_auth_bearer(rv_ctx *c, const char *token, rv_principal *p, rv_err *err)
 {
-    rv_status st = rv_auth_init(err);
-    if (st)
-        return st;
-    const rv_entity *te = rv_entity_find("api_tokens");
-    rv_record t;
-    if ((st = by_token(c, te, token, &t, err)))
-        return st;
-    if (t.v[6].state == RV_V_SET)
-        return rv_err_set(err, RV_EUNAUTH, NULL, "the API token is not valid (unknown or revoked)");
-    if ((st = rv_principal_load(c, t.v[0].i, p, err)))
-        return st;
-    char scope[8];
-    snprintf(scope, sizeof scope, "%.*s", (int)t.v[4].len, t.v[4].s);
-    p->scope = !strcmp(scope, "read") ? RV_TOKEN_READ
-               : !strcmp(scope, "write") ? RV_TOKEN_WRITE
-                                         : RV_TOKEN_ADMIN;
-    p->token_id = t.id;
-    return touch(c, p, &t, 5, err);
+    return sign_in(c, rv_entity_find("api_tokens"), token, p, err);
 }

@@ -32,6 +32,11 @@
 
 /* Initialise libsodium (idempotent, thread-safe); RV_EINTERNAL if it cannot. */
 rv_status rv_auth_init(rv_err *err);
+/* A fresh secret: prefix + 32 random bytes in URL-safe base64 (for API
+ * tokens, session cookies and lead-source keys). */
+void rv_auth_random_token(const char *prefix, char out[RV_TOKEN_TEXT]);
+/* SHA-256 of a secret, in hex: what is stored instead of the secret. */
+void rv_auth_token_hash(const char *token, char hex[65]);
 /* Tests: use libsodium's minimum argon2id cost (fast, still argon2id). */
 void rv_auth_set_fast(bool fast);
 
@@ -67,6 +72,21 @@ rv_status rv_tokens_revoke(rv_ctx *c, int64_t id, rv_err *err);
 /* The principal of "Authorization: Bearer <token>"; RV_EUNAUTH when
  * unknown or revoked.  Records last_used_at. */
 rv_status rv_auth_bearer(rv_ctx *c, const char *token, rv_principal *p, rv_err *err);
+/* Principals signed in before, for one connection (one worker thread;
+ * not thread-safe).  Give it to rv_auth_bearer and rv_auth_session through
+ * ctx->auth_cache.  An entry is used only while the store's data version
+ * is the one it was loaded at, so a write by another connection or
+ * process (a revoked token, a disabled user, a changed team or setting)
+ * takes effect on the next request; a session's expiry is checked on every
+ * use.  Writes through the cache's own connection do not change that
+ * version: call rv_auth_cache_clear after them.  Only token hashes are
+ * kept.  The principal handed out points into the entry, which stays
+ * valid until the next sign-in through the cache. */
+typedef struct rv_auth_cache rv_auth_cache;
+rv_auth_cache *rv_auth_cache_new(void);
+void rv_auth_cache_clear(rv_auth_cache *ac); /* NULL ok */
+void rv_auth_cache_free(rv_auth_cache *ac);  /* NULL ok */
+
 /* Write a last-used stamp that sign-in deferred (p->touch_entity). */
 rv_status rv_auth_touch(rv_ctx *c, const rv_principal *p, rv_err *err);
 

@@ -19,7 +19,9 @@
 #include "service/auth.h"
 #include "service/service_internal.h"
 
-static const rv__behaviour *const behaviours[] = {&rv__deal_behaviour, &rv__stage_behaviour, NULL};
+static const rv__behaviour *const behaviours[] = {
+    &rv__deal_behaviour,    &rv__stage_behaviour, &rv__account_behaviour, &rv__contact_behaviour,
+    &rv__lead_behaviour,    &rv__activity_behaviour, NULL};
 
 static const rv__behaviour *behaviour_of(const rv_entity *e)
 {
@@ -225,7 +227,7 @@ rv_status rv__load(rv_ctx *c, const char *entity, int64_t id, rv_record *out, rv
 rv_status rv__emit_event(rv_ctx *c, const rv_entity *e, int64_t id, const char *kind,
                          const char *payload, rv_err *err)
 {
-    if (c->batch)
+    if (c->batch || c->no_events)
         return RV_OK;
     const rv_entity *ev = rv_entity_find("events");
     rv_record r;

@@ -40,8 +40,9 @@ typedef enum {
  * `--as` carry RV_TOKEN_NONE (the role alone decides). */
 typedef enum { RV_TOKEN_NONE, RV_TOKEN_READ, RV_TOKEN_WRITE, RV_TOKEN_ADMIN } rv_token_scope;
 
-/* Who is asking: a signed-in user with their reach, computed once per
- * request by rv_principal_load().  Arrays live in the ctx arena. */
+/* Who is asking: a signed-in user with their reach, computed by
+ * rv_principal_load().  Arrays live in the ctx arena, or in the auth cache
+ * entry it came from (valid until the next sign-in on that cache). */
 typedef struct rv_principal {
     int64_t user_id;
     char email[256];
@@ -76,12 +77,18 @@ typedef struct rv_ctx {
     const char *currency;         /* default currency, "USD" */
     bool batch;                   /* inside an import: no per-row events */
     bool no_initial_history;      /* the import supplies stage_history itself */
+    bool no_events;               /* records written by a pipeline that appends
+                                   * one event of its own for all of them
+                                   * (lead capture): no per-record events;
+                                   * audit rows are still written */
     rv_map *refcache;             /* optional: remembered reference lookups */
     /* optional, by entity index: external id -> id of every row of the
      * entities an import writes, the rows it created included (imports on
      * PostgreSQL, whose new rows may still wait in the store's buffer) */
     rv_map *const *extids;
     struct rv__recent *recent;    /* imports: records written or read lately (crud.c) */
+    struct rv_auth_cache *auth_cache; /* optional: principals signed in before
+                                       * (service/auth.h); NULL: none */
 } rv_ctx;
 
 /* Initialise ctx for store s with arena a. */

@@ -20,6 +20,12 @@ typedef struct rv__behaviour {
 
 extern const rv__behaviour rv__deal_behaviour;
 extern const rv__behaviour rv__stage_behaviour;
+/* capture.c: match keys of accounts, contacts and leads; sla.c: a done
+ * activity on a lead stamps its first touch */
+extern const rv__behaviour rv__account_behaviour;
+extern const rv__behaviour rv__contact_behaviour;
+extern const rv__behaviour rv__lead_behaviour;
+extern const rv__behaviour rv__activity_behaviour;
 
 /* Append an event to the outbox (skipped in batch mode). */
 rv_status rv__emit_event(rv_ctx *c, const rv_entity *e, int64_t id, const char *kind,

@@ -43,6 +43,12 @@ rv_status rv_store_begin_read(rv_store *s, rv_err *err) { return s->ops->begin_r
 rv_status rv_store_commit(rv_store *s, rv_err *err) { return s->ops->commit(s, err); }
 void rv_store_rollback(rv_store *s) { s->ops->rollback(s); }
 void rv_store_bulk(rv_store *s, bool on) { s->ops->bulk(s, on); }
+rv_status rv_store_checkpoint(rv_store *s, int64_t *frames, rv_err *err)
+{
+    if (frames)
+        *frames = 0;
+    return s->ops->checkpoint ? s->ops->checkpoint(s, frames, err) : RV_OK;
+}
 
 /* Rows of e still in a deferred-insert buffer go to the database first, so
  * that every call sees them. */
@@ -337,9 +343,39 @@ rv_status rv_store_open_read(rv_store **out, const char *primary, rv_err *err)
     return rc;
 }
 
+/* The parents form of RV_OP_IN (store.h). */
+static void parents_sql(rv_buf *b, const rv_entity *e, const rv_filter *f)
+{
+    const char *col = rv_store_column_name(e, f->field);
+    const char *name = rv_store_column_name(e, f->name_field);
+    if (f->nparents <= 0) {
+        rv_buf_puts(b, "1 = 0");
+        return;
+    }
+    rv_buf_putc(b, '(');
+    for (int i = 0; i < f->nparents; i++) {
+        const rv_parent *pa = &f->parents[i];
+        rv_buf_printf(b, "%s(%s = '%s'", i ? " OR " : "", name, pa->ent->name);
+        if (pa->scope) {
+            rv_buf_printf(b, " AND %s IN (SELECT id FROM %s WHERE ", col, pa->ent->name);
+            if (pa->scope->op == RV_OP_NOTNULL)
+                rv_buf_printf(b, "%s IS NOT NULL", rv_store_column_name(pa->ent, pa->scope->field));
+            else
+                rv__store_in_sql(b, pa->ent, pa->scope);
+            rv_buf_putc(b, ')');
+        }
+        rv_buf_putc(b, ')');
+    }
+    rv_buf_putc(b, ')');
+}
+
 void rv__store_in_sql(rv_buf *b, const rv_entity *e, const rv_filter *f)
 {
     const char *col = rv_store_column_name(e, f->field);
+    if (f->parents) {
+        parents_sql(b, e, f);
+        return;
+    }
     if (f->nids <= 0) {
         rv_buf_puts(b, "1 = 0");
         return;

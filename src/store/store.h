@@ -40,6 +40,11 @@ typedef struct rv_store rv_store;
 enum {
     RV_STORE_CREATE = 1u << 0,   /* create the file if missing */
     RV_STORE_READONLY = 1u << 1, /* open read-only (analytics readers) */
+    /* no automatic checkpoint at commit (SQLite's wal_autocheckpoint=0):
+     * for the connections of a server whose own thread calls
+     * rv_store_checkpoint, so that no request pays for copying the log
+     * into the database and its fsync */
+    RV_STORE_NO_AUTOCHECKPOINT = 1u << 2,
 };
 
 /* Open (and migrate) the database at path.  Errors name the path. */
@@ -56,6 +61,12 @@ void rv_store_rollback(rv_store *s);
 bool rv_store_in_tx(const rv_store *s);
 /* Bulk mode for imports: larger cache, no per-statement sync work. */
 void rv_store_bulk(rv_store *s, bool on);
+/* Copy what the write-ahead log holds into the database without waiting
+ * for readers or writers (SQLite: a PASSIVE checkpoint; what a reader
+ * still uses stays in the log for the next call).  *frames (NULL ok) gets
+ * the log's length in frames before the call.  A no-op returning RV_OK on
+ * backends without a log of their own (PostgreSQL). */
+rv_status rv_store_checkpoint(rv_store *s, int64_t *frames, rv_err *err);
 
 /* Pseudo field indexes for the implicit columns. */
 #define RV_COL_ID (-1)
@@ -94,6 +105,14 @@ typedef enum {
 
 #define RV_QUERY_MAX_FILTERS 16
 
+/* One alternative of a parents filter (below): records of ent, all of
+ * them (scope NULL) or those matching scope (an RV_OP_IN or RV_OP_NOTNULL
+ * filter on ent). */
+typedef struct rv_parent {
+    const rv_entity *ent;
+    const struct rv_filter *scope;
+} rv_parent;
+
 typedef struct rv_filter {
     int field; /* index, or RV_COL_* */
     rv_op op;
@@ -107,6 +126,17 @@ typedef struct rv_filter {
     int nids;
     const rv_entity *via;
     int via_field;
+    /* RV_OP_IN with parents set instead of ids: rows that name a record by
+     * entity name (column name_field) and id (column field), as
+     * field_history and events do, match when one of parents[] admits that
+     * record:
+     *   (name_field = '<ent>' AND field IN (SELECT id FROM <ent> WHERE
+     *    <scope>)) OR ...
+     * No parents matches nothing.  Only names from the entity table and
+     * integers are written into the SQL. */
+    const rv_parent *parents;
+    int nparents;
+    int name_field;
 } rv_filter;
 
 typedef struct rv_query {

@@ -21,6 +21,8 @@ typedef struct rv__store_ops {
     rv_status (*commit)(rv_store *s, rv_err *err);
     void (*rollback)(rv_store *s);
     void (*bulk)(rv_store *s, bool on);
+    /* rv_store_checkpoint; NULL: nothing to do */
+    rv_status (*checkpoint)(rv_store *s, int64_t *frames, rv_err *err);
     rv_status (*insert)(rv_store *s, rv_record *r, rv_err *err);
     rv_status (*update)(rv_store *s, const rv_record *r, rv_err *err);
     rv_status (*del)(rv_store *s, const rv_entity *e, int64_t id, rv_err *err);

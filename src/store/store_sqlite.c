@@ -11,7 +11,12 @@
  *
  * Pragmas: journal_mode=WAL, synchronous=NORMAL (durable at checkpoints,
  * never corrupt), foreign_keys=ON (a second line of defence behind the
- * service layer's own reference checks), busy_timeout=10s.
+ * service layer's own reference checks), busy_timeout=10s.  A server's
+ * connections (RV_STORE_NO_AUTOCHECKPOINT) add wal_autocheckpoint=0: the
+ * commit that crosses SQLite's 1,000-frame mark would otherwise copy the
+ * log into the database and fsync it on the request's time; the server's
+ * checkpoint thread does that instead (sq_checkpoint, PASSIVE, so it never
+ * waits for a writer nor makes one wait).
  *
  * Migrations: schema version v creates the tables whose entity has since==v
  * and adds the columns whose field has since==v to older tables, then runs
@@ -55,7 +60,7 @@ typedef struct list_stmt {
     bool busy;
 } list_stmt;
 
-#define LIST_CACHE 16
+#define LIST_CACHE 64
 
 typedef struct sq_store {
     struct rv_store base; /* first: the store.c view */
@@ -67,7 +72,14 @@ typedef struct sq_store {
     uint64_t tick;
     sqlite3_stmt *copy; /* the insert with ids of rv_store_copy_* */
     int64_t copied;
+    sqlite3_stmt *fixed[4]; /* fixed_sql[], prepared on first use */
 } sq_store;
+
+/* Statements every request runs (a GET: BEGIN, the data version, COMMIT):
+ * prepared once per connection rather than parsed each time. */
+enum { FX_BEGIN, FX_BEGIN_WRITE, FX_COMMIT, FX_DATA_VERSION };
+static const char *const fixed_sql[] = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT",
+                                        "PRAGMA data_version"};
 
 /* Extra SQL per schema version, beyond what the entity table implies. */
 static const struct {
@@ -108,6 +120,26 @@ static rv_status exec(sq_store *s, const char *sql, rv_err *err)
         return st;
     }
     return RV_OK;
+}
+
+/* Run fixed statement k; *row receives its first column when it returns
+ * one (row may be NULL).  Errors read as exec()'s. */
+static rv_status exec_fixed(sq_store *s, int k, int64_t *row, rv_err *err)
+{
+    if (!s->fixed[k] &&
+        sqlite3_prepare_v3(s->db, fixed_sql[k], -1, SQLITE_PREPARE_PERSISTENT, &s->fixed[k],
+                           NULL) != SQLITE_OK)
+        return rv_err_set(err, RV_EDB, NULL, "database error: %s (in: %s)", sqlite3_errmsg(s->db),
+                          fixed_sql[k]);
+    int rc = sqlite3_step(s->fixed[k]);
+    if (rc == SQLITE_ROW && row)
+        *row = sqlite3_column_int64(s->fixed[k], 0);
+    rv_status st = RV_OK;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        st = rv_err_set(err, RV_EDB, NULL, "database error: %s (in: %s)", sqlite3_errmsg(s->db),
+                        fixed_sql[k]);
+    sqlite3_reset(s->fixed[k]);
+    return st;
 }
 
 static const char *sql_type(rv_ftype t) { return rv_ftype_is_int(t) ? "INTEGER" : "TEXT"; }
@@ -292,6 +324,8 @@ static rv_status sq_open(rv_store **out, const char *path, unsigned flags, rv_er
                         err);
     if (!rc && !(flags & RV_STORE_READONLY))
         rc = exec(s, "PRAGMA journal_mode = WAL;", err);
+    if (!rc && (flags & RV_STORE_NO_AUTOCHECKPOINT) && !(flags & RV_STORE_READONLY))
+        rc = exec(s, "PRAGMA wal_autocheckpoint = 0;", err);
     if (rc) {
         rv_err_prefix(err, "opening '%s': ", path);
         sq_close(&s->base);
@@ -331,6 +365,8 @@ static void sq_close(rv_store *rs_)
         free(s->lists[k].sql);
     }
     sqlite3_finalize(s->copy);
+    for (int k = 0; k < (int)(sizeof s->fixed / sizeof s->fixed[0]); k++)
+        sqlite3_finalize(s->fixed[k]);
     if (s->db)
         sqlite3_close(s->db);
     free(s->base.path);
@@ -353,13 +389,9 @@ static int sq_schema_version(rv_store *rs_)
 static int64_t sq_data_version(rv_store *rs_)
 {
     sq_store *s = (sq_store *)rs_;
-    sqlite3_stmt *st;
     int64_t v = 0;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
+    rv_err err;
+    exec_fixed(s, FX_DATA_VERSION, &v, &err);
     return v;
 }
 
@@ -368,7 +400,7 @@ static rv_status sq_begin(rv_store *rs_, rv_err *err)
     sq_store *s = (sq_store *)rs_;
     if (s->base.in_tx)
         return rv_err_set(err, RV_EINTERNAL, NULL, "transaction already open");
-    rv_status rc = exec(s, "BEGIN IMMEDIATE", err);
+    rv_status rc = exec_fixed(s, FX_BEGIN_WRITE, NULL, err);
     if (!rc)
         s->base.in_tx = true;
     return rc;
@@ -379,7 +411,7 @@ static rv_status sq_begin_read(rv_store *rs_, rv_err *err)
     sq_store *s = (sq_store *)rs_;
     if (s->base.in_tx)
         return rv_err_set(err, RV_EINTERNAL, NULL, "transaction already open");
-    rv_status rc = exec(s, "BEGIN", err);
+    rv_status rc = exec_fixed(s, FX_BEGIN, NULL, err);
     if (!rc)
         s->base.in_tx = true;
     return rc;
@@ -388,7 +420,7 @@ static rv_status sq_begin_read(rv_store *rs_, rv_err *err)
 static rv_status sq_commit(rv_store *rs_, rv_err *err)
 {
     sq_store *s = (sq_store *)rs_;
-    rv_status rc = exec(s, "COMMIT", err);
+    rv_status rc = exec_fixed(s, FX_COMMIT, NULL, err);
     if (rc) {
         sq_rollback(&s->base);
         return rc;
@@ -410,6 +442,19 @@ static void sq_bulk(rv_store *rs_, bool on)
     sq_store *s = (sq_store *)rs_;
     sqlite3_exec(s->db, on ? "PRAGMA cache_size = -262144" : "PRAGMA cache_size = -2000", NULL,
                  NULL, NULL);
+}
+
+static rv_status sq_checkpoint(rv_store *rs_, int64_t *frames, rv_err *err)
+{
+    sq_store *s = (sq_store *)rs_;
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        return rv_err_set(err, RV_EIO, "db", "checkpoint of '%s' failed: %s", s->base.path,
+                          sqlite3_errmsg(s->db));
+    if (frames)
+        *frames = log > 0 ? log : 0;
+    return RV_OK;
 }
 
 static void bind_val(sqlite3_stmt *st, int col, const rv_field *f, const rv_val *v)
@@ -941,6 +986,7 @@ const rv__store_ops rv__sqlite_ops = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .bulk = sq_bulk,
+    .checkpoint = sq_checkpoint,
     .insert = sq_insert,
     .update = sq_update,
     .del = sq_delete,

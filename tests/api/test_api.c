@@ -240,7 +240,8 @@ static void run_cases(api_env *a, const api_case *cases, size_t n)
     "\"employees\":120,\"annual_revenue\":2500000.00,\"currency\":\"USD\",\"phone\":null,"         \
     "\"city\":null,\"postcode\":null,\"country\":null,\"region\":null,\"year_founded\":null,"      \
     "\"owner_id\":null,\"parent_id\":null,\"territory\":null,\"created_on\":null,"                 \
-    "\"custom\":null,\"created_at\":\"" T "\",\"updated_at\":\"" T "\"}"
+    "\"custom\":null,\"domain_key\":\"acme.com\",\"name_key\":\"acme\",\"acronym_key\":null,"  \
+    "\"phone_key\":null,\"postcode_key\":null,\"created_at\":\"" T "\",\"updated_at\":\"" T "\"}"
 #define ERR(code, msg, field)                                                                      \
     "{\"error\":{\"code\":\"" code "\",\"message\":\"" msg "\",\"field\":" field "}}"
 
@@ -937,8 +938,8 @@ static void route_table(void **state)
         if (!t[i].ent)
             fixed++;
     }
-    assert_int_equal(fixed, 10); /* /, /healthz, /api/v1/openapi.json, GET+POST /login, /logout,
-                                   reports, a report, its records, warnings */
+    assert_int_equal(fixed, 11); /* /, /healthz, /api/v1/openapi.json, GET+POST /login, /logout,
+                                   reports, a report, its records, warnings, lead capture */
     /* per entity: five routes, three for append-only, two for read-only */
     for (int k = 0; rv_entities[k]; k++) {
         const rv_entity *e = rv_entities[k];
@@ -959,7 +960,7 @@ static void route_table(void **state)
         assert_int_equal(patch, !(e->flags & (RV_ENT_READONLY | RV_ENT_APPEND)));
         assert_int_equal(del, patch);
     }
-    assert_int_equal(n, 10 + 5 * 17 + 3 + 2 * 5);
+    assert_int_equal(n, 11 + 5 * 24 + 3 + 2 * 7);
 }
 
 /* "/api/v1/deals/{id}" with {id} filled in */
@@ -1107,50 +1108,114 @@ static void openapi_document(void **state)
 
 /* --- `revos serve` ------------------------------------------------------------ */
 
-static void serve_command(void **state)
+/* A running `revos serve` on t's database: its pid, its stderr and port. */
+typedef struct served {
+    pid_t pid;
+    FILE *err;
+    int port;
+} served;
+
+/* Start `revos serve --port 0 --threads 2 [extra]`, with env ("NAME=value")
+ * added to its environment when not NULL; skips when there is no binary. */
+static void serve_start(tu_env *t, const char *extra, const char *env, served *s)
 {
-    (void)state;
     const char *bin = tu_revos_bin();
     if (!bin || access(bin, X_OK) != 0) {
         print_message("SKIP: no revos binary at '%s'\n", bin ? bin : "?");
+        tu_env_free(t);
         skip();
     }
-    tu_env *t = tu_env_new("api-serve");
-    tu_create(t, "accounts", "{\"name\":\"Served\"}");
-    tu_admin_token(t);
     int errpipe[2];
     assert_int_equal(pipe(errpipe), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
+    s->pid = fork();
+    if (s->pid == 0) {
         dup2(errpipe[1], 2);
         close(errpipe[0]);
-        execl(bin, bin, "--db", t->path, "serve", "--port", "0", "--threads", "2", (char *)NULL);
+        if (env)
+            putenv((char *)env);
+        execl(bin, bin, "--db", t->path, "serve", "--port", "0", "--threads", "2", extra,
+              (char *)NULL);
         _exit(127);
     }
     close(errpipe[1]);
-    FILE *f = fdopen(errpipe[0], "r");
+    s->err = fdopen(errpipe[0], "r");
     char line[512] = "";
-    if (!fgets(line, sizeof line, f))
+    if (!fgets(line, sizeof line, s->err))
         fail_msg("revos serve printed nothing");
     char want[600];
     snprintf(want, sizeof want, "revos: serving %s at http://127.0.0.1:", t->path);
     if (strncmp(line, want, strlen(want)) != 0)
         fail_msg("revos serve said: %s", line);
-    int port = atoi(line + strlen(want));
-    assert_true(port > 0);
+    s->port = atoi(line + strlen(want));
+    assert_true(s->port > 0);
+}
+
+/* SIGTERM: a clean exit 0 that says why. */
+static void serve_stop(served *s)
+{
+    char line[512] = "";
+    kill(s->pid, SIGTERM);
+    int st;
+    assert_int_equal(waitpid(s->pid, &st, 0), s->pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_non_null(fgets(line, sizeof line, s->err));
+    assert_string_equal(line, "revos: SIGTERM received, shutting down\n");
+    fclose(s->err);
+}
+
+static void serve_command(void **state)
+{
+    (void)state;
+    tu_env *t = tu_env_new("api-serve");
+    tu_create(t, "accounts", "{\"name\":\"Served\"}");
+    tu_admin_token(t);
+    served s;
+    serve_start(t, NULL, NULL, &s);
     tu_http_resp r;
-    assert_true(tu_http_do(port, "GET", "/api/v1/accounts/1", NULL, NULL, &r));
+    assert_true(tu_http_do(s.port, "GET", "/api/v1/accounts/1", NULL, NULL, &r));
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "\"name\":\"Served\""));
     tu_http_resp_release(&r);
-    kill(pid, SIGTERM);
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
-    assert_non_null(fgets(line, sizeof line, f));
-    assert_string_equal(line, "revos: SIGTERM received, shutting down\n");
-    fclose(f);
+    serve_stop(&s);
+    tu_env_free(t);
+}
+
+/* --secure-cookies and REVOS_SECURE_COOKIES=1: both session cookies are
+ * Secure; without either, neither is. */
+static void serve_secure_cookies(void **state)
+{
+    (void)state;
+    tu_env *t = tu_env_new("api-secure");
+    tu_admin_token(t);
+    static const struct {
+        const char *arg, *env;
+        int secure; /* Set-Cookie lines with "; Secure" */
+    } cases[] = {
+        {"--secure-cookies", NULL, 2},
+        {NULL, "REVOS_SECURE_COOKIES=1", 2},
+        {NULL, NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        served s;
+        serve_start(t, cases[i].arg, cases[i].env, &s);
+        tu_http_resp r;
+        assert_true(tu_http_do(s.port, "POST", "/login", "application/json",
+                               "{\"email\":\"admin@example.com\",\"password\":\"admin-password\"}",
+                               &r));
+        assert_int_equal(r.status, 200);
+        int n = 0;
+        for (const char *p = r.headers; (p = strstr(p, "Set-Cookie: ")); p++) {
+            size_t len = strcspn(p, "\r\n");
+            const char *sec = strstr(p, "; Secure");
+            n += sec && sec < p + len;
+        }
+        if (n != cases[i].secure)
+            fail_msg("case %zu: %d Secure cookies, want %d:\n%s", i, n, cases[i].secure,
+                     r.headers);
+        tu_http_resp_release(&r);
+        serve_stop(&s);
+    }
     tu_env_free(t);
 }
 
@@ -1210,6 +1275,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(concurrent_readers, setup, teardown),
         cmocka_unit_test_setup_teardown(openapi_document, setup, teardown),
         cmocka_unit_test_setup_teardown(start_errors, setup, teardown),
+        cmocka_unit_test(serve_secure_cookies),
         cmocka_unit_test(serve_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -470,7 +470,7 @@ const char *tu_revos_bin(void)
         *slash = '\0';
     }
     strcat(path, "/revos");
-    return path;
+    return access(path, X_OK) == 0 ? path : NULL;
 }
 
 void tu_dataset_csv(const char *rel, int ncols, tu_csv_row_fn fn, void *ud)

@@ -102,7 +102,7 @@ void tu_dataset_csv(const char *rel, int ncols, tu_csv_row_fn fn, void *ud);
 int64_t tu_hundredths(const char *s);
 
 /* The revos binary under test: $REVOS_BIN, else BUILD/revos next to the
- * BUILD/tests/SUITE/PROGRAM running; NULL when neither can be named. */
+ * BUILD/tests/SUITE/PROGRAM running when it is executable; NULL otherwise. */
 const char *tu_revos_bin(void);
 
 #endif
