@@ -111,6 +111,7 @@ int rv_cmd_tokens(rv_cli *c);
 int rv_cmd_audit(rv_cli *c);
 int rv_cmd_migrate(rv_cli *c);
 int rv_cmd_report(rv_cli *c);
+int rv_cmd_forecast(rv_cli *c);
 int rv_cmd_dedupe(rv_cli *c);
 int rv_cmd_score(rv_cli *c);
 int rv_cmd_capture(rv_cli *c);

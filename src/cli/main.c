@@ -53,6 +53,14 @@ static const rv_cli_cmd commands[] = {
     {"audit", NULL, rv_cmd_audit,
      "revos audit [--filter F]... [--sort [-]FIELD] [--limit N] [--cursor C] [--fields A,B]",
      "the audit log: every write and every refused access"},
+    {"forecast", NULL, rv_cmd_forecast,
+     "revos forecast show [--period month|quarter|year] [--asof DATE] [--node NAME] [--trials N] "
+     "[--seed S] | forecast backtest --from DATE --to DATE [--period month|quarter|year] "
+     "[--trials N] [--seed S]",
+     "show: the period's won revenue, category totals and predictive P10/P50/P90 per node of the "
+     "hierarchy, from the deals you may read; backtest: score every forecast method (predictive "
+     "P50, weighted, category, run-rate) against the won revenue of each past period, "
+     "reconstructed as of its start"},
     {"report", NULL, rv_cmd_report,
      "revos report METRIC [--by DIM[,DIM]] [--period month|quarter|year|2017-Q2] [--from DATE] "
      "[--to DATE] [--where DIM=VALUE]... [--compare] [--records [--limit N]] | report list "

@@ -138,6 +138,11 @@ static rv_status check(rv_ctx *c, const rv_record *old, rv_record *r, rv_err *er
     }
     bool stage_changed = !old || old->v[F.stage].i != r->v[F.stage].i;
     const char *kind = stage.v[F.st_kind].s ? stage.v[F.st_kind].s : "open";
+    /* a deal created here (not imported) is opened now: created_on places
+     * it in time for velocity and forecasts; an import without a created
+     * date leaves it unknown rather than claim the import's day */
+    if (!old && !c->batch && r->v[F.created_on].state != RV_V_SET)
+        r->v[F.created_on] = (rv_val){.i = rv_now_ms(), .state = RV_V_SET};
     bool closed = strcmp(kind, "open") != 0;
 
     if (stage_changed && old && stage.v[F.st_exit].state == RV_V_SET) {
