@@ -2,7 +2,7 @@
 #
 #   make            release build of ./revos
 #   make demo       install missing packages, build, create demo.db, serve it
-#   make web        build the dashboard into web/dist (npm ci, vite build)
+#   make web        build the dashboard into web/dist (npm install, vite build)
 #   make check      every test, built with AddressSanitizer + UBSan
 #   make bench      benchmarks (see docs/performance.md)
 #   make fuzz       short libFuzzer runs of every parser (clang)
