@@ -34,7 +34,7 @@
 #include "engine/normalize.h"
 
 #define MAX_RECORDS (1u << 24)
-#define MISSING 15u
+#define MISSING ((unsigned)RV_DD_MISSING)
 
 static const char *const type_names[] = {
 #define RV__DDX(name, str) str,
@@ -889,6 +889,19 @@ double rv_dd_pair_probability(const rv_dedupe *d, size_t a, size_t b)
         return 0;
     return posterior(d, d->prior, (const double(*)[RV_DD_MAX_LEVELS])d->m,
                      (const double(*)[RV_DD_MAX_LEVELS])d->u, compare(d, (uint32_t)a, (uint32_t)b));
+}
+
+int rv_dd_pair_evidence(const rv_dedupe *d, size_t a, size_t b, int *levels, double *weights)
+{
+    if (!d->fitted || a >= d->n || b >= d->n)
+        return 0;
+    uint64_t pat = compare(d, (uint32_t)a, (uint32_t)b);
+    for (int f = 0; f < d->nf; f++) {
+        int l = level_at(pat, f);
+        levels[f] = l;
+        weights[f] = l == (int)MISSING ? 0.0 : log(d->m[f][l]) - log(d->u[f][l]);
+    }
+    return d->nf;
 }
 
 /* --- clustering ------------------------------------------------------------ */

@@ -350,6 +350,18 @@ static const rv_field quotas_f[] = {
     {.name = "currency", .type = RV_FT_CURRENCY, .def = "USD", .doc = "ISO-4217 code of the amount", .since = 3},
 };
 
+/* --- schema version 4: merge log ---------------------------------------------- */
+
+static const rv_field merges_f[] = {
+    {.name = "entity", .type = RV_FT_TEXT, .flags = RV_F_REQUIRED | RV_F_INDEX, .doc = "entity of the two records: accounts, contacts or leads", .since = 4},
+    {.name = "survivor_id", .type = RV_FT_INT, .flags = RV_F_REQUIRED | RV_F_INDEX, .doc = "the record kept", .since = 4},
+    {.name = "merged_id", .type = RV_FT_INT, .flags = RV_F_REQUIRED | RV_F_INDEX, .doc = "the record merged into it and deleted", .since = 4},
+    {.name = "actor_id", .type = RV_FT_INT, .doc = "user who merged (empty: the CLI with full rights)", .since = 4},
+    {.name = "merged_at", .type = RV_FT_TS, .flags = RV_F_REQUIRED, .doc = "when", .since = 4},
+    {.name = "plan", .type = RV_FT_TEXT, .max_len = 4000000, .doc = "JSON: both records as they were, the field each value came from, and every re-pointed child row; what undo restores", .since = 4},
+    {.name = "undone_at", .type = RV_FT_TS, .doc = "when the merge was undone (empty: in force)", .since = 4},
+};
+
 ENT(0, teams, "teams", "team", 0, NULL, NULL, "Sales teams; parent_id forms the roll-up hierarchy.");
 ENT(1, users, "users", "user", 0, "User", "owners", "People: reps, managers, marketing, customer success, finance, admins.");
 ENT(2, accounts, "accounts", "account", 0, "Account", "companies", "Companies you sell to.");
@@ -374,6 +386,8 @@ ENT2(20, sessions, "sessions", "session", RV_ENT_READONLY, "Web sign-in sessions
 ENT2(21, api_tokens, "api_tokens", "api_token", RV_ENT_READONLY, "API tokens (stored hashed; shown once at creation).");
 static const rv_entity quotas = {"quotas", "quota", quotas_f, NF(quotas_f), 0, NULL, NULL,
                                  "Revenue targets per user and period (attainment, coverage).", 3, 22};
+static const rv_entity merges = {"merges", "merge", merges_f, NF(merges_f), RV_ENT_READONLY, NULL, NULL,
+                                 "Merges of duplicate records, with what undoing each needs (revos dedupe undo).", 4, 23};
 
 /* The number in each ENT() row is its position here (a test checks).
  * Order matters: an entity comes after the ones it requires (imports and
@@ -381,7 +395,7 @@ static const rv_entity quotas = {"quotas", "quota", quotas_f, NF(quotas_f), 0, N
 const rv_entity *const rv_entities[] = {
     &teams, &users, &accounts, &contacts, &campaigns, &leads, &products, &pipelines, &stages,
     &deals, &deal_products, &activities, &touches, &subscriptions, &field_defs, &stage_history,
-    &field_history, &events, &settings, &audit_log, &sessions, &api_tokens, &quotas, NULL,
+    &field_history, &events, &settings, &audit_log, &sessions, &api_tokens, &quotas, &merges, NULL,
 };
 const int rv_entity_count = NF(rv_entities) - 1;
 

@@ -20,6 +20,7 @@
 #include "http_client.h"
 #include "model/money.h"
 #include "service/auth.h"
+#include "service/merge.h"
 #include "testutil.h"
 
 #define NOW 1700000000000LL
@@ -45,7 +46,7 @@ static const struct want_scope {
     {"field_history", "appppp", "nnnnnn"}, {"events", "appppp", "nnnnnn"},
     {"settings", "annnnn", "annnnn"},      {"audit_log", "annnnn", "nnnnnn"},
     {"sessions", "annnnn", "nnnnnn"},      {"api_tokens", "annnnn", "nnnnnn"},
-    {"quotas", "asonna", "asnnna"},
+    {"quotas", "asonna", "asnnna"},        {"merges", "annnnn", "nnnnnn"},
 };
 
 static const struct want_scope *want_of(const char *entity)
@@ -302,6 +303,13 @@ static int setup(void **state)
             f->hist[1][r][cs] = tu_sql_int(f->t, sql);
             assert_true(f->hist[0][r][cs] > 0 && f->hist[1][r][cs] > 0);
         }
+    /* a merge log row, id 1: two accounts merged */
+    rv_merge_plan mp;
+    rv_merge_plan_init(&mp, rv_entity_find("accounts"), tu_create(f->t, "accounts", "{\"name\":\"Dup\"}"),
+                       tu_create(f->t, "accounts", "{\"name\":\"Dup Inc\"}"));
+    int64_t mid = 0;
+    assert_int_equal(rv_svc_merge(&f->t->ctx, &mp, &mid, NULL), RV_OK);
+    assert_int_equal(mid, 1);
     char tok[RV_TOKEN_TEXT], csrf[RV_TOKEN_TEXT];
     rv_err err;
     rv_users_passwd(&f->t->ctx, "admin@example.com", "admin-password", &err);

@@ -959,7 +959,7 @@ static void route_table(void **state)
         assert_int_equal(patch, !(e->flags & (RV_ENT_READONLY | RV_ENT_APPEND)));
         assert_int_equal(del, patch);
     }
-    assert_int_equal(n, 10 + 5 * 17 + 3 + 2 * 5);
+    assert_int_equal(n, 10 + 5 * 17 + 3 + 2 * 6);
 }
 
 /* "/api/v1/deals/{id}" with {id} filled in */
