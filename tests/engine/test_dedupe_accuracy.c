@@ -288,6 +288,23 @@ static void test_place(void **state)
     double p66 = rv_dd_pair_probability(d, 0, 66), p67 = rv_dd_pair_probability(d, 0, 67);
     assert_true(p64 == p65);
     assert_true(p66 > p67 && p66 < 1.0);
+    /* the evidence adds up to the probability: logit p = ln(prior odds) +
+     * the weights of the fields present; a city beside a postcode is
+     * missing and weighs 0 */
+    int lev[4];
+    double w[4];
+    assert_int_equal(rv_dd_pair_evidence(d, 0, 65, lev, w), 4);
+    assert_int_equal(lev[2], RV_DD_MISSING);
+    assert_true(w[2] == 0.0);
+    assert_int_equal(lev[0], 3);                  /* anna / xavier: different */
+    assert_true(lev[1] == 1 || lev[1] == 2);      /* smith / smithson: close */
+    assert_int_equal(lev[3], 1);                  /* 3000 / 3900: one edit */
+    double sum = log(res.prior / (1 - res.prior));
+    for (int f = 0; f < 4; f++)
+        sum += w[f];
+    assert_true(fabs(1.0 / (1.0 + exp(-sum)) - p65) < 1e-12);
+    assert_int_equal(rv_dd_pair_evidence(d, 2, 67, lev, w), 4);
+    assert_true(lev[2] != RV_DD_MISSING); /* no postcode on 67: the city counts */
     rv_dd_result_release(&res);
     rv_dd_free(d);
 }
