@@ -606,9 +606,33 @@ static void response_body(rv_jsonw *w, const rv_route *r)
         rv_jsonw_obj_end(w);
         json_content_end(w);
         break;
+    case RV_SHAPE_DEDUPE:
+        json_content_begin(w);
+        rv_jsonw_obj_begin(w);
+        kv_str(w, "type", "object");
+        kv_str(w, "description", "a scan: {entity, records, candidate_pairs, data: [{id_a, id_b, "
+                                 "probability, evidence: [{field, a, b, level, levels, weight}]}], "
+                                 "clusters: [[ids]]}; a merge: {merge_id, survivor_id, merged_id}; "
+                                 "an undo: {merge_id, undone} (docs/dedupe.md)");
+        rv_jsonw_obj_end(w);
+        json_content_end(w);
+        break;
     case RV_SHAPE_NONE:
         break;
     }
+}
+
+/* The query of the dedupe routes: a scan's threshold, a merge's plan. */
+static void dedupe_params(rv_jsonw *w, const rv_route *r)
+{
+    if (!strcmp(r->method, "GET")) {
+        string_param(w, "threshold", "match probability for a pair (default 0.5)");
+        return;
+    }
+    query_param(w, "keep", "integer", "id of the record kept (required)");
+    query_param(w, "merged", "integer", "id of the record merged into it and deleted (required)");
+    string_param(w, "rule", "FIELD:complete|recent|source|keep|merged, repeatable (default complete)");
+    string_param(w, "sources", "values of the source field, best first, for the rule 'source'");
 }
 
 static void operation(rv_jsonw *w, const rv_route *r)
@@ -640,6 +664,8 @@ static void operation(rv_jsonw *w, const rv_route *r)
         list_params(w, r->ent);
     if (r->flags & RV_ROUTE_REPORT_QUERY)
         report_params(w);
+    if (r->flags & RV_ROUTE_DEDUPE_QUERY)
+        dedupe_params(w, r);
     rv_jsonw_arr_end(w);
     if (r->req == RV_SHAPE_LOGIN) {
         rv_jsonw_key(w, "requestBody");

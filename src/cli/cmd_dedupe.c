@@ -487,16 +487,13 @@ static void print_review(const db_scan *d)
         const rv_dd_pair *p = &s->res.pairs[i];
         printf("%s%s %s and %s: probability %.4f\n", i ? "\n" : "", s->ent->one, d->ids[p->a],
                d->ids[p->b], p->p);
-        int lev[RV_DD_MAX_FIELDS];
-        double wt[RV_DD_MAX_FIELDS];
-        int nf = rv_dd_pair_evidence(s->set, p->a, p->b, lev, wt);
+        rv_dedupe_evidence ev[RV_DD_MAX_FIELDS];
+        int nf = rv_dedupe_scan_evidence(s, p, ev);
         for (int f = 0; f < nf; f++) {
-            const char *va = s->vals[p->a * (size_t)s->nfields + (size_t)f];
-            const char *vb = s->vals[p->b * (size_t)s->nfields + (size_t)f];
             char b[32];
-            printf("  %-12s %-28s %-28s %-16s %+.2f\n", s->ent->fields[s->field[f]].name,
-                   va ? va : "-", vb ? vb : "-", level_name(lev[f], s->res.nlevels[f], b, sizeof b),
-                   wt[f]);
+            printf("  %-12s %-28s %-28s %-16s %+.2f\n", ev[f].field, ev[f].a ? ev[f].a : "-",
+                   ev[f].b ? ev[f].b : "-", level_name(ev[f].level, ev[f].levels, b, sizeof b),
+                   ev[f].weight);
         }
     }
 }

@@ -124,7 +124,7 @@ rv_status rv_svc_dedupe_scan(rv_ctx *c, const rv_entity *e, const rv_dd_opts *op
 
 void rv_dedupe_scan_release(rv_dedupe_scan *s)
 {
-    if (s->vals)
+    if (s->vals && s->nfields)
         for (size_t i = 0; i < s->n * (size_t)s->nfields; i++)
             free(s->vals[i]);
     free(s->vals);
@@ -132,6 +132,19 @@ void rv_dedupe_scan_release(rv_dedupe_scan *s)
     rv_dd_result_release(&s->res);
     rv_dd_free(s->set);
     memset(s, 0, sizeof *s);
+}
+
+int rv_dedupe_scan_evidence(const rv_dedupe_scan *s, const rv_dd_pair *p, rv_dedupe_evidence *out)
+{
+    int lev[RV_DD_MAX_FIELDS];
+    double wt[RV_DD_MAX_FIELDS];
+    int nf = rv_dd_pair_evidence(s->set, p->a, p->b, lev, wt);
+    for (int f = 0; f < nf; f++)
+        out[f] = (rv_dedupe_evidence){s->ent->fields[s->field[f]].name,
+                                      s->vals[p->a * (size_t)s->nfields + (size_t)f],
+                                      s->vals[p->b * (size_t)s->nfields + (size_t)f], lev[f],
+                                      s->res.nlevels[f], wt[f]};
+    return nf;
 }
 
 /* --- choosing values ----------------------------------------------------- */
@@ -483,6 +496,9 @@ static rv_status undo_tx(rv_ctx *c, void *ud, rv_err *err)
     const rv_entity *e = rv_entity_find(ename);
     if (!e)
         return bad_plan(mid, "unknown entity", err);
+    /* the survivor must be writable before anything about the merge is told */
+    if ((st = rv_access_check(c, e, log.v[rv_field_index(me, "survivor_id")].i, true, err)))
+        return st;
     if (log.v[fu].state == RV_V_SET)
         return rv_err_set(err, RV_ECONFLICT, "merge_id", "merge %lld was undone already",
                           (long long)mid);
@@ -499,8 +515,6 @@ static rv_status undo_tx(rv_ctx *c, void *ud, rv_err *err)
         st = bad_plan(mid, "no children or no survivor stamp", err);
         goto done;
     }
-    if ((st = rv_access_check(c, e, k.id, true, err)))
-        goto done;
     st = rv_store_get(c->store, e, k.id, &now_k, c->arena, err);
     if (st == RV_ENOTFOUND) {
         st = rv_err_set(err, RV_ECONFLICT, "merge_id",

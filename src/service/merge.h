@@ -59,6 +59,17 @@ rv_status rv_svc_dedupe_scan(rv_ctx *c, const rv_entity *e, const rv_dd_opts *op
                              rv_dedupe_scan *out, rv_err *err);
 void rv_dedupe_scan_release(rv_dedupe_scan *s);
 
+/* The evidence of one scanned pair, per field used: the entity field, both
+ * values as read (NULL: empty), the agreement level (RV_DD_MISSING when it
+ * does not count) out of `levels`, and its weight ln(m/u).  Fills out[]
+ * (RV_DD_MAX_FIELDS entries at most) and returns how many. */
+typedef struct rv_dedupe_evidence {
+    const char *field, *a, *b;
+    int level, levels;
+    double weight;
+} rv_dedupe_evidence;
+int rv_dedupe_scan_evidence(const rv_dedupe_scan *s, const rv_dd_pair *p, rv_dedupe_evidence *out);
+
 /* --- merging ------------------------------------------------------------------ */
 
 /* Survivorship: which record a field's value comes from. */
