@@ -715,11 +715,36 @@ typedef struct cmp_job {
     size_t from, to;
 } cmp_job;
 
+/* How far ahead the second record of a pair is fetched: its row of value
+ * pointers first, then (once the row has arrived) its values and codes.
+ * Pairs are in order of the first record, so the second is a random
+ * record, almost never in cache: without this, waiting for memory is
+ * about a third of the comparison time at 1M records. */
+#define AHEAD_ROW 16
+#define AHEAD_VALUES 8
+
+static void prefetch_values(const rv_dedupe *d, uint32_t r)
+{
+    const char *const *row = &d->v[(size_t)r * (size_t)d->nf];
+    for (int f = 0; f < d->nf; f++) {
+        if (row[f])
+            __builtin_prefetch(row[f]);
+        if (d->codes[f])
+            __builtin_prefetch(d->codes[f][r]);
+    }
+}
+
 static void *cmp_run(void *arg)
 {
     cmp_job *j = arg;
-    for (size_t i = j->from; i < j->to; i++)
-        j->pat[i] = compare(j->d, (uint32_t)(j->pairs[i] >> 32), (uint32_t)j->pairs[i]);
+    const rv_dedupe *d = j->d;
+    for (size_t i = j->from; i < j->to; i++) {
+        if (i + AHEAD_ROW < j->to)
+            __builtin_prefetch(&d->v[(size_t)(uint32_t)j->pairs[i + AHEAD_ROW] * (size_t)d->nf]);
+        if (i + AHEAD_VALUES < j->to)
+            prefetch_values(d, (uint32_t)j->pairs[i + AHEAD_VALUES]);
+        j->pat[i] = compare(d, (uint32_t)(j->pairs[i] >> 32), (uint32_t)j->pairs[i]);
+    }
     return NULL;
 }
 
