@@ -102,6 +102,7 @@ typedef enum rv_api_shape {
     RV_SHAPE_LOGIN,  /* request {email,password} (JSON or form); response {user,csrf_token} */
     RV_SHAPE_REPORT, /* a report or catalogue: {"data":[rows], ...} (docs/metrics.md) */
     RV_SHAPE_CAPTURE, /* request: lead fields (JSON or form); response: the capture's result */
+    RV_SHAPE_DEDUPE, /* duplicate pairs with evidence, or a merge (docs/dedupe.md) */
 } rv_api_shape;
 
 enum {
@@ -110,6 +111,7 @@ enum {
     RV_ROUTE_PUBLIC = 1u << 1,     /* answered without a session or token */
     RV_ROUTE_FORM = 1u << 2,       /* body may also be application/x-www-form-urlencoded */
     RV_ROUTE_PAGE = 1u << 3,       /* a page for people: unauthenticated -> 303 to /login */
+    RV_ROUTE_DEDUPE_QUERY = 1u << 9, /* takes threshold, or keep, merged, rule, sources (merge) */
     RV_ROUTE_CACHED = 1u << 8,     /* a GET whose 200 answer a worker keeps until the data
                                     * changes (page_cache.c); answers carry X-Cache */
 };

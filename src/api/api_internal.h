@@ -89,6 +89,10 @@ rv_status rv__api_reports_list(rv_api_req *rq, rv_err *err);
 rv_status rv__api_report(rv_api_req *rq, rv_err *err);
 rv_status rv__api_report_records(rv_api_req *rq, rv_err *err);
 rv_status rv__api_warnings(rv_api_req *rq, rv_err *err);
+/* dedupe_routes.c */
+rv_status rv__api_dedupe_scan(rv_api_req *rq, rv_err *err);
+rv_status rv__api_dedupe_merge(rv_api_req *rq, rv_err *err);
+rv_status rv__api_dedupe_undo(rv_api_req *rq, rv_err *err);
 
 /* POST /api/v1/leads/capture (lead_routes.c). */
 rv_status rv__api_capture(rv_api_req *rq, rv_err *err);

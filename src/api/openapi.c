@@ -82,6 +82,18 @@ static void json_content_end(rv_jsonw *w)
     rv_jsonw_obj_end(w);
 }
 
+/* An application/json content whose schema is an object described in words
+ * (the shapes documented in docs/ rather than field by field). */
+static void described_object(rv_jsonw *w, const char *description)
+{
+    json_content_begin(w);
+    rv_jsonw_obj_begin(w);
+    kv_str(w, "type", "object");
+    kv_str(w, "description", description);
+    rv_jsonw_obj_end(w);
+    json_content_end(w);
+}
+
 /* --- schemas ------------------------------------------------------------- */
 
 /* OpenAPI 3.0 honours "nullable" only beside a "type", so a field that is
@@ -607,19 +619,33 @@ static void response_body(rv_jsonw *w, const rv_route *r)
         json_content_end(w);
         break;
     case RV_SHAPE_CAPTURE:
-        json_content_begin(w);
-        rv_jsonw_obj_begin(w);
-        kv_str(w, "type", "object");
-        kv_str(w, "description",
-               "lead_id, replayed, linked, duplicate_of_id, contact_id, account_id, owner_id, "
-               "task_id, fit_score, engagement_score, score, sla_due_at, match_reason, "
-               "score_reasons [{rule, points}], route_reason (docs/leads.md)");
-        rv_jsonw_obj_end(w);
-        json_content_end(w);
+        described_object(w, "lead_id, replayed, linked, duplicate_of_id, contact_id, account_id, "
+                            "owner_id, task_id, fit_score, engagement_score, score, sla_due_at, "
+                            "match_reason, score_reasons [{rule, points}], route_reason "
+                            "(docs/leads.md)");
+        break;
+    case RV_SHAPE_DEDUPE:
+        described_object(w, "a scan: {entity, records, candidate_pairs, data: [{id_a, id_b, "
+                            "probability, evidence: [{field, a, b, level, levels, weight}]}], "
+                            "clusters: [[ids]]}; a merge: {merge_id, survivor_id, merged_id}; "
+                            "an undo: {merge_id, undone} (docs/dedupe.md)");
         break;
     case RV_SHAPE_NONE:
         break;
     }
+}
+
+/* The query of the dedupe routes: a scan's threshold, a merge's plan. */
+static void dedupe_params(rv_jsonw *w, const rv_route *r)
+{
+    if (!strcmp(r->method, "GET")) {
+        string_param(w, "threshold", "match probability for a pair (default 0.5)");
+        return;
+    }
+    query_param(w, "keep", "integer", "id of the record kept (required)");
+    query_param(w, "merged", "integer", "id of the record merged into it and deleted (required)");
+    string_param(w, "rule", "FIELD:complete|recent|source|keep|merged, repeatable (default complete)");
+    string_param(w, "sources", "values of the source field, best first, for the rule 'source'");
 }
 
 static void operation(rv_jsonw *w, const rv_route *r)
@@ -651,6 +677,8 @@ static void operation(rv_jsonw *w, const rv_route *r)
         list_params(w, r->ent);
     if (r->flags & RV_ROUTE_REPORT_QUERY)
         report_params(w);
+    if (r->flags & RV_ROUTE_DEDUPE_QUERY)
+        dedupe_params(w, r);
     rv_jsonw_arr_end(w);
     if (r->req == RV_SHAPE_LOGIN) {
         rv_jsonw_key(w, "requestBody");

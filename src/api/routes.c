@@ -335,6 +335,17 @@ static const rv_route fixed[] = {
      "Early warnings: stalled deals, deals past close date, low coverage, reps behind pace, "
      "conversion drops, leads past their follow-up SLA",
      RV_SHAPE_NONE, RV_SHAPE_REPORT, 200, e_auth, 0},
+    {"GET", "/api/v1/dedupe/{entity}", rv__api_dedupe_scan, NULL, "scanDuplicates",
+     "Duplicate accounts, contacts or leads among those the caller may read: pairs with their "
+     "probability and field-by-field evidence, and clusters",
+     RV_SHAPE_NONE, RV_SHAPE_DEDUPE, 200, e_get, RV_ROUTE_DEDUPE_QUERY},
+    {"POST", "/api/v1/dedupe/{entity}/merge", rv__api_dedupe_merge, NULL, "mergeDuplicates",
+     "Merge record `merged` into record `keep` with survivorship rules; every row referring to "
+     "it is re-pointed; undo with POST /api/v1/merges/{id}/undo",
+     RV_SHAPE_NONE, RV_SHAPE_DEDUPE, 200, e_update, RV_ROUTE_DEDUPE_QUERY},
+    {"POST", "/api/v1/merges/{id}/undo", rv__api_dedupe_undo, NULL, "undoMerge",
+     "Undo a merge: the merged record, its references and the survivor as they were",
+     RV_SHAPE_NONE, RV_SHAPE_DEDUPE, 200, e_update, 0},
 };
 
 /* Entity routes, under /api/v1/{entity name}.  `skip` lists the entity

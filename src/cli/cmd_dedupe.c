@@ -20,6 +20,7 @@
 #include "core/jsonw.h"
 #include "core/map.h"
 #include "engine/dedupe.h"
+#include "service/merge.h"
 
 enum { KIND_ANY, KIND_PERSON, KIND_COMPANY };
 
@@ -239,11 +240,11 @@ static size_t *cluster_sizes(const rv_dd_result *res)
     return size;
 }
 
-static void print_table(const scan *s, const rv_dd_result *res)
+static void print_table(char *const *ids, const rv_dd_result *res)
 {
     printf("id_a\tid_b\tprobability\n");
     for (size_t i = 0; i < res->npairs; i++)
-        printf("%s\t%s\t%.4f\n", s->ids[res->pairs[i].a], s->ids[res->pairs[i].b], res->pairs[i].p);
+        printf("%s\t%s\t%.4f\n", ids[res->pairs[i].a], ids[res->pairs[i].b], res->pairs[i].p);
     printf("\ncluster\tsize\tids\n");
     /* members of each cluster follow its label record (the smallest index) */
     size_t *size = cluster_sizes(res);
@@ -255,7 +256,7 @@ static void print_table(const scan *s, const rv_dd_result *res)
         const char *sep = "";
         for (size_t i = l; i < res->n; i++)
             if (res->cluster[i] == l) {
-                printf("%s%s", sep, s->ids[i]);
+                printf("%s%s", sep, ids[i]);
                 sep = " ";
             }
         printf("\n");
@@ -289,7 +290,7 @@ static void json_scores(rv_jsonw *w, const char *name, const rv_dd_scores *s)
     rv_jsonw_obj_end(w);
 }
 
-static void print_json(const scan *s, const rv_dd_result *res)
+static void print_json(char *const *ids, const rv_dd_result *res)
 {
     rv_buf b = RV_BUF_INIT;
     rv_jsonw w;
@@ -306,9 +307,9 @@ static void print_json(const scan *s, const rv_dd_result *res)
     for (size_t i = 0; i < res->npairs; i++) {
         rv_jsonw_obj_begin(&w);
         rv_jsonw_key(&w, "id_a");
-        rv_jsonw_str(&w, s->ids[res->pairs[i].a]);
+        rv_jsonw_str(&w, ids[res->pairs[i].a]);
         rv_jsonw_key(&w, "id_b");
-        rv_jsonw_str(&w, s->ids[res->pairs[i].b]);
+        rv_jsonw_str(&w, ids[res->pairs[i].b]);
         rv_jsonw_key(&w, "probability");
         rv_jsonw_double(&w, res->pairs[i].p);
         rv_jsonw_obj_end(&w);
@@ -323,7 +324,7 @@ static void print_json(const scan *s, const rv_dd_result *res)
         rv_jsonw_arr_begin(&w);
         for (size_t i = l; i < res->n; i++)
             if (res->cluster[i] == l)
-                rv_jsonw_str(&w, s->ids[i]);
+                rv_jsonw_str(&w, ids[i]);
         rv_jsonw_arr_end(&w);
     }
     free(size);
@@ -341,6 +342,26 @@ static void print_json(const scan *s, const rv_dd_result *res)
     rv_jsonw_obj_end(&w);
     printf("%s\n", rv_buf_str(&b));
     rv_buf_release(&b);
+}
+
+/* The run's figures, on stderr. */
+static void print_summary(const rv_dd_result *res)
+{
+    fprintf(stderr,
+            "revos: %zu records, %lld candidate pairs (%.4f%% of all pairs), %zu pairs matched, "
+            "%zu clusters\n",
+            res->n, (long long)res->candidates, 100.0 * (1.0 - res->reduction), res->npairs,
+            res->nclusters);
+}
+
+/* --threshold or --above: a probability strictly between 0 and 1. */
+static int parse_probability(rv_cli *c, const char *name, const char *v, double *out)
+{
+    char *end;
+    *out = strtod(v, &end);
+    if (*end || end == v || !(*out > 0 && *out < 1))
+        return rv_cli_usage(c, "--%s must be a number between 0 and 1, got '%s'", name, v);
+    return 0;
 }
 
 static int dedupe_scan(rv_cli *c)
@@ -369,12 +390,8 @@ static int dedupe_scan(rv_cli *c)
     else if (kinds)
         return rv_cli_usage(c, "--kind must be person or company, got '%s'", kinds);
     rv_dd_opts o = {0};
-    if (thr) {
-        char *end;
-        o.threshold = strtod(thr, &end);
-        if (*end || end == thr || !(o.threshold > 0 && o.threshold < 1))
-            return rv_cli_usage(c, "--threshold must be a number between 0 and 1, got '%s'", thr);
-    }
+    if (thr && (rc = parse_probability(c, "threshold", thr, &o.threshold)))
+        return rc;
     scan s;
     memset(&s, 0, sizeof s);
     rv_dedupe *d = NULL;
@@ -392,14 +409,10 @@ static int dedupe_scan(rv_cli *c)
         return rv_cli_fail(c, &err);
     }
     if (json) /* --csv names the input here, so --json alone decides the output */
-        print_json(&s, &res);
+        print_json(s.ids, &res);
     else
-        print_table(&s, &res);
-    fprintf(stderr,
-            "revos: %zu records, %lld candidate pairs (%.4f%% of all pairs), %zu pairs matched, "
-            "%zu clusters\n",
-            res.n, (long long)res.candidates, 100.0 * (1.0 - res.reduction), res.npairs,
-            res.nclusters);
+        print_table(s.ids, &res);
+    print_summary(&res);
     if (res.has_truth)
         fprintf(stderr, "revos: blocking recall %.4f (%lld of %lld true pairs)\n",
                 res.blocking_recall, (long long)res.true_pairs_blocked, (long long)res.true_pairs);
@@ -409,10 +422,241 @@ static int dedupe_scan(rv_cli *c)
     return 0;
 }
 
+/* --- the database: scan, review, merge, undo --------------------------------- */
+
+typedef struct db_scan {
+    rv_dedupe_scan s;
+    char **ids; /* record ids as text, for the printers */
+} db_scan;
+
+static void db_scan_release(db_scan *d)
+{
+    for (size_t i = 0; d->ids && i < d->s.n; i++)
+        free(d->ids[i]);
+    free(d->ids);
+    rv_dedupe_scan_release(&d->s);
+}
+
+/* Scan the entity named by pos[1] at threshold thr (NULL: default), given
+ * by option opt. */
+static int db_scan_run(rv_cli *c, const char *opt, const char *thr, db_scan *d)
+{
+    memset(d, 0, sizeof *d);
+    rv_dd_opts o = {0};
+    int rc;
+    if (thr && (rc = parse_probability(c, opt, thr, &o.threshold)))
+        return rc;
+    if (c->npos < 2)
+        return rv_cli_usage(c, "dedupe %s needs an entity: accounts, contacts or leads", c->pos[0]);
+    const rv_entity *e = rv_entity_find(c->pos[1]);
+    rv_err err;
+    if (!e)
+        return rv_cli_usage(c, "dedupe scans accounts, contacts or leads, got '%s'", c->pos[1]);
+    if ((rc = rv_cli_open(c, false)))
+        return rc;
+    if (rv_svc_dedupe_scan(&c->ctx, e, &o, &d->s, &err))
+        return rv_cli_fail(c, &err);
+    d->ids = rv_xcalloc(d->s.n ? d->s.n : 1, sizeof *d->ids);
+    for (size_t i = 0; i < d->s.n; i++) {
+        char b[24];
+        snprintf(b, sizeof b, "%lld", (long long)d->s.ids[i]);
+        d->ids[i] = rv_xstrdup(b);
+    }
+    return 0;
+}
+
+/* "same", "different", "missing", or the level in between. */
+static const char *level_name(int level, int nlevels, char *buf, size_t cap)
+{
+    if (level == RV_DD_MISSING)
+        return "missing";
+    if (level == 0)
+        return "same";
+    if (level == nlevels - 1)
+        return "different";
+    snprintf(buf, cap, "close (%d of %d)", level, nlevels - 1);
+    return buf;
+}
+
+/* Matched pairs with the evidence of each field: both values, the
+ * agreement and its weight ln(m/u). */
+static void print_review(const db_scan *d)
+{
+    const rv_dedupe_scan *s = &d->s;
+    for (size_t i = 0; i < s->res.npairs; i++) {
+        const rv_dd_pair *p = &s->res.pairs[i];
+        printf("%s%s %s and %s: probability %.4f\n", i ? "\n" : "", s->ent->one, d->ids[p->a],
+               d->ids[p->b], p->p);
+        rv_dedupe_evidence ev[RV_DD_MAX_FIELDS];
+        int nf = rv_dedupe_scan_evidence(s, p, ev);
+        for (int f = 0; f < nf; f++) {
+            char b[32];
+            printf("  %-12s %-28s %-28s %-16s %+.2f\n", ev[f].field, ev[f].a ? ev[f].a : "-",
+                   ev[f].b ? ev[f].b : "-", level_name(ev[f].level, ev[f].levels, b, sizeof b),
+                   ev[f].weight);
+        }
+    }
+}
+
+/* revos dedupe scan|review ENTITY [--threshold P] [--json (scan)] */
+static int dedupe_db(rv_cli *c)
+{
+    bool review = !strcmp(c->pos[0], "review");
+    const char *thr = rv_cli_opt(c, "threshold");
+    bool json = !review && rv_cli_flag(c, "json");
+    int rc = rv_cli_check_opts(c);
+    if (rc)
+        return rc;
+    if (c->npos > 2)
+        return rv_cli_usage(c, "unexpected argument '%s'", c->pos[2]);
+    db_scan d;
+    if (!(rc = db_scan_run(c, "threshold", thr, &d))) {
+        if (review)
+            print_review(&d);
+        else if (json)
+            print_json(d.ids, &d.s.res);
+        else
+            print_table(d.ids, &d.s.res);
+        print_summary(&d.s.res);
+    }
+    db_scan_release(&d);
+    return rc;
+}
+
+static int parse_id(rv_cli *c, const char *what, const char *v, int64_t *out)
+{
+    char *end;
+    long long x = strtoll(v, &end, 10);
+    if (*end || end == v || x <= 0)
+        return rv_cli_usage(c, "%s must be a record id, got '%s'", what, v);
+    *out = x;
+    return 0;
+}
+
+/* --rule FIELD=RULE (repeatable) and --sources A,B into the plan. */
+static int plan_options(rv_cli *c, rv_merge_plan *p, const char *const *rules, int nrules,
+                        char *sources)
+{
+    for (int i = 0; i < nrules; i++) {
+        const char *eq = strchr(rules[i], '=');
+        char field[64];
+        snprintf(field, sizeof field, "%.*s", eq ? (int)(eq - rules[i]) : 0, rules[i]);
+        int fi = eq ? rv_field_index(p->ent, field) : -1;
+        int r = eq ? rv_surv_rule_parse(eq + 1) : -1;
+        if (fi < 0 || r < 0)
+            return rv_cli_usage(c, "--rule takes FIELD=complete|recent|source|keep|merged with a "
+                                   "field of %s, got '%s'", p->ent->name, rules[i]);
+        p->rule[fi] = (rv_surv_rule)r;
+    }
+    for (char *tok = sources ? strtok(sources, ",") : NULL; tok; tok = strtok(NULL, ",")) {
+        if (p->nsources == RV_MERGE_MAX_SOURCES)
+            return rv_cli_usage(c, "--sources takes at most %d sources", RV_MERGE_MAX_SOURCES);
+        p->sources[p->nsources++] = tok;
+    }
+    return 0;
+}
+
+static int merge_one(rv_cli *c, rv_merge_plan *p)
+{
+    rv_err err;
+    int64_t mid;
+    if (rv_svc_merge(&c->ctx, p, &mid, &err))
+        return rv_cli_fail(c, &err);
+    printf("merge %lld: %s %lld into %s %lld (undo: revos dedupe undo %lld)\n", (long long)mid,
+           p->ent->one, (long long)p->merged, p->ent->one, (long long)p->keep, (long long)mid);
+    return 0;
+}
+
+/* revos dedupe merge ENTITY A B [--keep ID] | merge ENTITY --auto --above P,
+ * with [--rule FIELD=RULE]... [--sources A,B,...] */
+static int dedupe_merge(rv_cli *c)
+{
+    const char *keep = rv_cli_opt(c, "keep"), *above = rv_cli_opt(c, "above");
+    const char *src = rv_cli_opt(c, "sources");
+    bool autom = rv_cli_flag(c, "auto");
+    const char *rules[32];
+    int nrules = rv_cli_opt_all(c, "rule", rules, 32);
+    int rc = rv_cli_check_opts(c);
+    if (rc)
+        return rc;
+    if (c->npos < 2)
+        return rv_cli_usage(c, "dedupe merge needs an entity: accounts, contacts or leads");
+    const rv_entity *e = rv_entity_find(c->pos[1]);
+    if (!e)
+        return rv_cli_usage(c, "unknown entity '%s'", c->pos[1]);
+    char sources[512];
+    snprintf(sources, sizeof sources, "%s", src ? src : "");
+    rv_merge_plan p;
+    rv_merge_plan_init(&p, e, 0, 0);
+    if ((rc = plan_options(c, &p, rules, nrules, src ? sources : NULL)))
+        return rc;
+    if (autom != (above != NULL))
+        return rv_cli_usage(c, "--auto and --above P go together");
+    if (!autom) {
+        if (c->npos != 4)
+            return rv_cli_usage(c, "dedupe merge %s needs two record ids", e->name);
+        int64_t a = 0, b = 0, k;
+        if ((rc = parse_id(c, "A", c->pos[2], &a)) || (rc = parse_id(c, "B", c->pos[3], &b)))
+            return rc;
+        k = a;
+        if (keep && ((rc = parse_id(c, "--keep", keep, &k)) || (k != a && k != b)))
+            return rc ? rc : rv_cli_usage(c, "--keep must be %lld or %lld, got '%s'", (long long)a,
+                                          (long long)b, keep);
+        p.keep = k, p.merged = k == a ? b : a;
+        if ((rc = rv_cli_open(c, false)))
+            return rc;
+        return merge_one(c, &p);
+    }
+    if (c->npos != 2)
+        return rv_cli_usage(c, "unexpected argument '%s'", c->pos[2]);
+    /* every cluster at or above P folds into its oldest record */
+    db_scan d;
+    if (!(rc = db_scan_run(c, "above", above, &d))) {
+        const rv_dedupe_scan *s = &d.s;
+        for (size_t i = 0; i < s->n && !rc; i++) {
+            size_t head = s->res.cluster[i];
+            if (head == i)
+                continue;
+            p.keep = s->ids[head], p.merged = s->ids[i];
+            rc = merge_one(c, &p);
+        }
+        print_summary(&s->res);
+    }
+    db_scan_release(&d);
+    return rc;
+}
+
+static int dedupe_undo(rv_cli *c)
+{
+    int rc = rv_cli_check_opts(c);
+    int64_t id = 0;
+    if (rc)
+        return rc;
+    if (c->npos != 2)
+        return rv_cli_usage(c, "dedupe undo needs one merge id");
+    if ((rc = parse_id(c, "MERGE_ID", c->pos[1], &id)) || (rc = rv_cli_open(c, false)))
+        return rc;
+    rv_err err;
+    if (rv_svc_merge_undo(&c->ctx, id, &err))
+        return rv_cli_fail(c, &err);
+    printf("merge %lld undone\n", (long long)id);
+    return 0;
+}
+
 int rv_cmd_dedupe(rv_cli *c)
 {
-    if (c->npos < 1 || strcmp(c->pos[0], "scan") != 0)
-        return rv_cli_usage(c, c->npos ? "unknown dedupe command '%s' (scan)" : "dedupe needs a command: scan%s",
-                            c->npos ? c->pos[0] : "");
-    return dedupe_scan(c);
+    static const struct {
+        const char *name;
+        int (*fn)(rv_cli *c);
+    } cmds[] = {{"review", dedupe_db}, {"merge", dedupe_merge}, {"undo", dedupe_undo}};
+    if (c->npos < 1)
+        return rv_cli_usage(c, "dedupe needs a command: scan, review, merge or undo");
+    if (!strcmp(c->pos[0], "scan"))
+        return c->npos >= 2 && !rv_cli_opt(c, "csv") && c->out != RV_OUT_CSV
+                   ? dedupe_db(c)
+                   : dedupe_scan(c);
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(c->pos[0], cmds[i].name))
+            return cmds[i].fn(c);
+    return rv_cli_usage(c, "unknown dedupe command '%s' (scan, review, merge, undo)", c->pos[0]);
 }

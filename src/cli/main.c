@@ -78,9 +78,11 @@ static const rv_cli_cmd commands[] = {
      "find leads past their first-touch SLA and escalate them (notify or reassign)"},
     {"dedupe", NULL, rv_cmd_dedupe,
      "revos dedupe scan --csv FILE [--id-col COL] [--kind person|company] [--threshold P] "
-     "[--truth-col COL] [--json]",
-     "find duplicate records in a CSV file: matched pairs with their probability, clusters, "
-     "and with --truth-col the precision, recall and F1"},
+     "[--truth-col COL] [--json] | dedupe scan|review accounts|contacts|leads [--threshold P] "
+     "[--json] | dedupe merge ENTITY A B [--keep ID] [--rule FIELD=complete|recent|source|keep|"
+     "merged]... [--sources S1,S2] | dedupe merge ENTITY --auto --above P | dedupe undo MERGE_ID",
+     "find duplicate records in a CSV file or the database (pairs with their probability, "
+     "clusters, field-by-field evidence), merge them with survivorship rules, undo a merge"},
     {"score", NULL, rv_cmd_score,
      "revos score evaluate --csv FILE --target COL [--exclude COLS] [--folds 5] [--seed N] "
      "[--model lr|gbt|auto] [--write-folds FILE] [--json]",
@@ -95,7 +97,7 @@ static const rv_cli_cmd commands[] = {
 static const char *const flags[] = {"json", "csv", "help", "version", "desc", "quiet", "yes",
                                     "progress", "no-progress", "pretty", "dry-run",
                                     "ignore-unknown", "history-supplied", "capture", "password-stdin", "markdown",
-                                    "compare", "records", "secure-cookies", NULL};
+                                    "compare", "records", "secure-cookies", "auto", NULL};
 
 static bool is_flag(const char *name)
 {

@@ -180,4 +180,12 @@ size_t rv_dd_cluster(size_t n, const rv_dd_pair *pairs, size_t npairs, double th
  * (0 before a run). */
 double rv_dd_pair_probability(const rv_dedupe *d, size_t a, size_t b);
 
+/* The evidence for one pair under the model of the last run: per field,
+ * levels[f] (0 = the same, higher agrees less; RV_DD_MISSING when empty on
+ * a side or not counted, as a city beside a postcode) and weights[f] =
+ * ln(m_f(level) / u_f(level)), 0 when missing.  Returns the number of
+ * fields, or 0 before a run or for a bad index. */
+#define RV_DD_MISSING 15
+int rv_dd_pair_evidence(const rv_dedupe *d, size_t a, size_t b, int *levels, double *weights);
+
 #endif

@@ -35,7 +35,9 @@ double rv_match_jaro(const char *a, const char *b)
         return 0.0;
     size_t longer = la > lb ? la : lb;
     size_t win = longer / 2 > 0 ? longer / 2 - 1 : 0;
-    bool ma[RV_MATCH_MAX] = {false}, mb[RV_MATCH_MAX] = {false};
+    bool ma[RV_MATCH_MAX], mb[RV_MATCH_MAX];
+    memset(ma, 0, la);
+    memset(mb, 0, lb);
     size_t m = 0;
     for (size_t i = 0; i < la; i++) {
         size_t lo = i > win ? i - win : 0, hi = i + win + 1 < lb ? i + win + 1 : lb;
@@ -112,6 +114,35 @@ int rv_match_levenshtein(const char *a, const char *b)
 int rv_match_damerau(const char *a, const char *b)
 {
     return edit_distance(a, b, true);
+}
+
+int rv_match_damerau_within(const char *a, const char *b, int max)
+{
+    size_t la = cut_len(a), lb = cut_len(b);
+    size_t diff = la > lb ? la - lb : lb - la;
+    if (diff > (size_t)max)
+        return max + 1;
+    if (max <= 1) {
+        /* one edit at most: skip the common prefix and suffix, then what is
+         * left must be one substitution, insertion, deletion or swap */
+        size_t p = 0;
+        while (p < la && p < lb && a[p] == b[p])
+            p++;
+        if (p == la && p == lb)
+            return 0;
+        if (max < 1)
+            return 1;
+        size_t ea = la, eb = lb;
+        while (ea > p && eb > p && a[ea - 1] == b[eb - 1])
+            ea--, eb--;
+        size_t ra = ea - p, rb = eb - p;
+        if ((ra <= 1 && rb <= 1) ||
+            (ra == 2 && rb == 2 && a[p] == b[p + 1] && a[p + 1] == b[p]))
+            return 1;
+        return 2;
+    }
+    int d = edit_distance(a, b, true);
+    return d > max ? max + 1 : d;
 }
 
 /* --- words ----------------------------------------------------------------- */
@@ -685,5 +716,5 @@ int rv_match_date(const char *a, const char *b, int day_tol)
     bool swapped = !memcmp(x, y, 4) && !memcmp(x + 4, y + 6, 2) && !memcmp(x + 6, y + 4, 2);
     if (swapped || labs(days_of(x) - days_of(y)) <= day_tol)
         return 1;
-    return rv_match_damerau(x, y) <= 1 ? 2 : 3;
+    return rv_match_damerau_within(x, y, 1) <= 1 ? 2 : 3;
 }

@@ -45,6 +45,11 @@ int rv_match_levenshtein(const char *a, const char *b);
  * (optimal string alignment): "ca" -> "ac" is 1, "ca" -> "abc" is 3. */
 int rv_match_damerau(const char *a, const char *b);
 
+/* rv_match_damerau capped: the distance when it is <= max, else max + 1.
+ * With max <= 1 it runs in linear time without the dynamic programme, for
+ * comparators that only ask "equal or one edit apart". */
+int rv_match_damerau_within(const char *a, const char *b, int max);
+
 /* Jaccard similarity of the sets of space-separated words:
  * |A and B| / |A or B|; "acme widget co" vs "widget acme" is 2/3.
  * Two empty strings give 1. */

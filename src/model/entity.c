@@ -481,6 +481,18 @@ static const rv_field fx_rates_f[] = {
     {.name = "effective_on", .type = RV_FT_DATE, .flags = RV_F_REQUIRED | RV_F_INDEX, .doc = "first day the rate applies; it applies until the currency's next rate", .since = 5},
 };
 
+/* --- schema version 6: merge log ---------------------------------------------- */
+
+static const rv_field merges_f[] = {
+    {.name = "entity", .type = RV_FT_TEXT, .flags = RV_F_REQUIRED | RV_F_INDEX, .doc = "entity of the two records: accounts, contacts or leads", .since = 6},
+    {.name = "survivor_id", .type = RV_FT_INT, .flags = RV_F_REQUIRED | RV_F_INDEX, .doc = "the record kept", .since = 6},
+    {.name = "merged_id", .type = RV_FT_INT, .flags = RV_F_REQUIRED | RV_F_INDEX, .doc = "the record merged into it and deleted", .since = 6},
+    {.name = "actor_id", .type = RV_FT_INT, .doc = "user who merged (empty: the CLI with full rights)", .since = 6},
+    {.name = "merged_at", .type = RV_FT_TS, .flags = RV_F_REQUIRED, .doc = "when", .since = 6},
+    {.name = "plan", .type = RV_FT_TEXT, .max_len = 4000000, .doc = "JSON: both records as they were, the field each value came from, and every re-pointed child row; what undo restores", .since = 6},
+    {.name = "undone_at", .type = RV_FT_TS, .doc = "when the merge was undone (empty: in force)", .since = 6},
+};
+
 ENT(0, teams, "teams", "team", 0, NULL, NULL, "Sales teams; parent_id forms the roll-up hierarchy.");
 ENT(1, users, "users", "user", 0, "User", "owners", "People: reps, managers, marketing, customer success, finance, admins.");
 ENT(2, accounts, "accounts", "account", 0, "Account", "companies", "Companies you sell to.");
@@ -517,6 +529,8 @@ ENT4(31, engagement_rules, "engagement_rules", "engagement_rule", 0, "Engagement
 static const rv_entity fx_rates = {"fx_rates", "fx_rate", fx_rates_f, NF(fx_rates_f), 0, NULL, NULL,
                                    "Exchange rates into the display currency, by day: reports convert money in other currencies with them.",
                                    5, 32};
+static const rv_entity merges = {"merges", "merge", merges_f, NF(merges_f), RV_ENT_READONLY, NULL, NULL,
+                                 "Merges of duplicate records, with what undoing each needs (revos dedupe undo).", 6, 33};
 
 /* The number in each ENT() row is its position here (a test checks).
  * Order matters: an entity comes after the ones it requires (imports and
@@ -526,7 +540,7 @@ const rv_entity *const rv_entities[] = {
     &deals, &deal_products, &activities, &touches, &subscriptions, &field_defs, &stage_history,
     &field_history, &events, &settings, &audit_log, &sessions, &api_tokens, &quotas,
     &lead_sources, &capture_keys, &routing_pools, &routing_rules, &pool_members,
-    &lead_assignments, &sla_policies, &fit_rules, &engagement_rules, &fx_rates, NULL,
+    &lead_assignments, &sla_policies, &fit_rules, &engagement_rules, &fx_rates, &merges, NULL,
 };
 const int rv_entity_count = NF(rv_entities) - 1;
 

@@ -108,6 +108,7 @@ static const struct rule {
     {"audit_log", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},
     {"sessions", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},
     {"api_tokens", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},
+    {"merges", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},
 };
 
 #undef N

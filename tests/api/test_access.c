@@ -21,6 +21,7 @@
 #include "model/money.h"
 #include "service/auth.h"
 #include "service/leads.h"
+#include "service/merge.h"
 #include "testutil.h"
 
 #define NOW 1700000000000LL
@@ -53,6 +54,7 @@ static const struct want_scope {
     {"capture_keys", "annnnn", "nnnnnn"}, {"fit_rules", "aaaann", "annann"},
     {"engagement_rules", "aaaann", "annann"},
     {"fx_rates", "aaaaaa", "annnna"},
+    {"merges", "annnnn", "nnnnnn"},
 };
 
 static const struct want_scope *want_of(const char *entity)
@@ -353,6 +355,13 @@ static int setup(void **state)
             f->hist[1][r][cs] = tu_sql_int(f->t, sql);
             assert_true(f->hist[0][r][cs] > 0 && f->hist[1][r][cs] > 0);
         }
+    /* a merge log row, id 1: two accounts merged */
+    rv_merge_plan mp;
+    rv_merge_plan_init(&mp, rv_entity_find("accounts"), tu_create(f->t, "accounts", "{\"name\":\"Dup\"}"),
+                       tu_create(f->t, "accounts", "{\"name\":\"Dup Inc\"}"));
+    int64_t mid = 0;
+    assert_int_equal(rv_svc_merge(&f->t->ctx, &mp, &mid, NULL), RV_OK);
+    assert_int_equal(mid, 1);
     char tok[RV_TOKEN_TEXT], csrf[RV_TOKEN_TEXT];
     rv_err err;
     rv_users_passwd(&f->t->ctx, "admin@example.com", "admin-password", &err);
@@ -445,6 +454,48 @@ static void entity_refusal(char *msg, size_t cap, const char *email, int role, b
              write ? "change" : "read", e->name);
 }
 
+/* The dedupe routes: a scan obeys the read scope of contacts; a merge of
+ * two contacts that do not exist is refused by the read or write scope, else
+ * reported missing (full read) or unreadable; undoing merge 1 (an admin's
+ * two accounts, see setup) needs write access to its survivor, and is
+ * done once: by the admin, who comes first. */
+static bool dedupe_case(fixture *f, const rv_route *rt, int role, const char *email,
+                        const char *what)
+{
+    const rv_entity *ce = rv_entity_find("contacts"), *ae = rv_entity_find("accounts");
+    const struct want_scope *cw = want_of("contacts"), *aw = want_of("accounts");
+    char msg[400] = "", path[200];
+    int want = 200;
+    tu_http_resp r;
+    if (!strcmp(rt->method, "GET")) {
+        snprintf(path, sizeof path, "/api/v1/dedupe/contacts");
+        if (cw->read[role] == 'n')
+            want = 403, entity_refusal(msg, sizeof msg, email, role, false, ce);
+    } else if (strstr(rt->path, "/merge")) {
+        snprintf(path, sizeof path, "/api/v1/dedupe/contacts/merge?keep=999998&merged=999999");
+        if (cw->read[role] == 'n' || cw->write[role] == 'n')
+            want = 403, entity_refusal(msg, sizeof msg, email, role, cw->read[role] != 'n', ce);
+        else if (cw->read[role] == 'a')
+            want = 404, snprintf(msg, sizeof msg, "contact 999998 not found");
+        else
+            want = 403, snprintf(msg, sizeof msg, "user %s may not read contact 999998", email);
+    } else {
+        snprintf(path, sizeof path, "/api/v1/merges/1/undo");
+        int64_t survivor = tu_sql_int(f->t, "SELECT survivor_id FROM merges WHERE id = 1");
+        if (aw->read[role] == 'n' || aw->write[role] == 'n')
+            want = 403, entity_refusal(msg, sizeof msg, email, role, aw->read[role] != 'n', ae);
+        else if (aw->read[role] != 'a')
+            want = 403, snprintf(msg, sizeof msg, "user %s may not read account %lld", email,
+                                 (long long)survivor);
+        else if (role != 0)
+            want = 409, snprintf(msg, sizeof msg, "merge 1 was undone already");
+    }
+    as_role(f, role, rt->method, path, NULL, &r);
+    expect(&r, want, msg[0] ? msg : NULL, what);
+    tu_http_resp_release(&r);
+    return want == 403; /* refused, and so audited */
+}
+
 static void matrix(void **state)
 {
     fixture *f = *state;
@@ -478,7 +529,14 @@ static void matrix(void **state)
                 /* a report obeys the read scope of its metric's entity:
                  * leads_created counts leads, which cs and finance may not read */
                 bool report = !strncmp(rt->path, "/api/v1/reports/{metric}", 24);
-                if (!known && !report)
+                bool dedupe = !strncmp(rt->path, "/api/v1/dedupe/", 15) ||
+                              !strcmp(rt->path, "/api/v1/merges/{id}/undo");
+                if (dedupe) {
+                    refused += dedupe_case(f, rt, role, email, what);
+                    checked++;
+                    continue;
+                }
+                if (!known && !report && !dedupe)
                     fail_msg("no case for route %s %s", rt->method, rt->path);
                 if (report) {
                     snprintf(path, sizeof path, "/api/v1/reports/leads_created%s", rt->path + 24);

@@ -917,6 +917,99 @@ static void concurrent_readers(void **state)
     assert_int_equal(tu_sql_int(a->t, "SELECT count(*) FROM deals WHERE next_step = 'step 49'"), 1);
 }
 
+/* --- duplicates: scan, merge, undo ------------------------------------------- */
+
+static void dedupe_routes(void **state)
+{
+    api_env *a = *state;
+    int64_t c1 = tu_create(a->t, "contacts", "{\"first_name\":\"Ann\",\"last_name\":\"Lee\","
+                                             "\"email\":\"ann@acme.com\",\"title\":\"VP\"}");
+    int64_t c2 = tu_create(a->t, "contacts", "{\"first_name\":\"Anne\",\"last_name\":\"Lee\","
+                                             "\"email\":\"ann@acme.com\",\"phone\":\"617 555 0101\"}");
+    for (int i = 0; i < 6; i++) {
+        char b[200];
+        snprintf(b, sizeof b, "{\"first_name\":\"P%d\",\"last_name\":\"Other%d\",\"email\":\"p%d@x%d.com\"}",
+                 i, i * 7, i, i);
+        tu_create(a->t, "contacts", b);
+    }
+    char b[300];
+    snprintf(b, sizeof b, "{\"kind\":\"call\",\"contact_id\":%lld}", (long long)c2);
+    int64_t act = tu_create(a->t, "activities", b);
+    tu_http_resp r;
+    call(a, "GET", "/api/v1/dedupe/contacts", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    json_t *j = json_loads(r.body, 0, NULL);
+    tu_http_resp_release(&r);
+    assert_int_equal(json_integer_value(json_object_get(j, "records")), 8);
+    json_t *pairs = json_object_get(j, "data");
+    assert_int_equal(json_array_size(pairs), 1);
+    json_t *p0 = json_array_get(pairs, 0);
+    assert_int_equal(json_integer_value(json_object_get(p0, "id_a")), c1);
+    assert_int_equal(json_integer_value(json_object_get(p0, "id_b")), c2);
+    json_t *ev = json_object_get(p0, "evidence");
+    assert_int_equal(json_array_size(ev), 4); /* first, last name, email, phone */
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ev, 0), "a")), "Ann");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ev, 0), "b")), "Anne");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(ev, 2), "level")), 0);
+    assert_true(json_is_null(json_object_get(json_array_get(ev, 3), "level"))); /* no phone on c1 */
+    json_decref(j);
+
+    char *before = tu_dump_db(a->t);
+    char path[200];
+    snprintf(path, sizeof path, "/api/v1/dedupe/contacts/merge?keep=%lld&merged=%lld&rule=title:merged",
+             (long long)c1, (long long)c2);
+    call(a, "POST", path, "-", NULL, &r);
+    assert_int_equal(r.status, 200);
+    j = json_loads(r.body, 0, NULL);
+    tu_http_resp_release(&r);
+    int64_t mid = json_integer_value(json_object_get(j, "merge_id"));
+    json_decref(j);
+    assert_true(mid > 0);
+    assert_int_equal(tu_sql_intf(a->t, "SELECT contact_id FROM activities WHERE id = %lld", (long long)act), c1);
+    assert_int_equal(tu_sql_intf(a->t, "SELECT count(*) FROM contacts WHERE id = %lld AND title IS NULL "
+                                       "AND phone = '617 555 0101'", (long long)c1), 1);
+    snprintf(path, sizeof path, "/api/v1/merges/%lld/undo", (long long)mid);
+    call(a, "POST", path, "-", NULL, &r);
+    assert_int_equal(r.status, 200);
+    tu_http_resp_release(&r);
+    char *after = tu_dump_db(a->t);
+    /* equal but for the merges table */
+    char *dumps[] = {before, after};
+    for (int k = 0; k < 2; k++) {
+        char *at = strstr(dumps[k], "== merges\n"), *next = at ? strstr(at + 1, "\n== ") : NULL;
+        assert_non_null(next);
+        memmove(at, next + 1, strlen(next + 1) + 1);
+    }
+    assert_string_equal(before, after);
+    free(before), free(after);
+    call(a, "POST", path, "-", NULL, &r);
+    assert_int_equal(r.status, 409);
+    snprintf(b, sizeof b, "merge %lld was undone already", (long long)mid);
+    assert_non_null(strstr(r.body, b));
+    tu_http_resp_release(&r);
+    const struct {
+        const char *method, *path;
+        int status;
+        const char *msg;
+    } bad[] = {
+        {"GET", "/api/v1/dedupe/deals", 400, "dedupe scans accounts, contacts or leads, got 'deals'"},
+        {"GET", "/api/v1/dedupe/contacts?threshold=2", 400, "threshold must be a number between 0 and 1, got '2'"},
+        {"GET", "/api/v1/dedupe/widgets", 404, "no entity 'widgets'"},
+        {"POST", "/api/v1/dedupe/contacts/merge?keep=1", 400, "merged is required"},
+        {"POST", "/api/v1/dedupe/contacts/merge?keep=1&merged=1", 400, "a record cannot be merged into itself, got contact 1 twice"},
+        {"POST", "/api/v1/dedupe/contacts/merge?keep=1&merged=2&rule=colour:keep", 400,
+         "rule takes FIELD:complete|recent|source|keep|merged with a field of contacts, got 'colour:keep'"},
+        {"POST", "/api/v1/merges/x/undo", 400, "id must be a record id, got 'x'"},
+        {"POST", "/api/v1/merges/999/undo", 404, "no merge 999"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        call(a, bad[i].method, bad[i].path, "-", NULL, &r);
+        if (r.status != bad[i].status || !strstr(r.body, bad[i].msg))
+            fail_msg("%s %s: %d %s", bad[i].method, bad[i].path, r.status, r.body);
+        tu_http_resp_release(&r);
+    }
+}
+
 /* --- the route table and the OpenAPI document -------------------------------- */
 
 static void route_table(void **state)
@@ -938,8 +1031,9 @@ static void route_table(void **state)
         if (!t[i].ent)
             fixed++;
     }
-    assert_int_equal(fixed, 11); /* /, /healthz, /api/v1/openapi.json, GET+POST /login, /logout,
-                                   reports, a report, its records, warnings, lead capture */
+    assert_int_equal(fixed, 14); /* /, /healthz, /api/v1/openapi.json, GET+POST /login, /logout,
+                                   reports, a report, its records, warnings, lead capture,
+                                   dedupe scan, merge, undo */
     /* per entity: five routes, three for append-only, two for read-only */
     for (int k = 0; rv_entities[k]; k++) {
         const rv_entity *e = rv_entities[k];
@@ -960,7 +1054,7 @@ static void route_table(void **state)
         assert_int_equal(patch, !(e->flags & (RV_ENT_READONLY | RV_ENT_APPEND)));
         assert_int_equal(del, patch);
     }
-    assert_int_equal(n, 11 + 5 * 25 + 3 + 2 * 7);
+    assert_int_equal(n, 14 + 5 * 25 + 3 + 2 * 8);
 }
 
 /* "/api/v1/deals/{id}" with {id} filled in */
@@ -1266,6 +1360,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(route_table),
+        cmocka_unit_test_setup_teardown(dedupe_routes, setup, teardown),
         cmocka_unit_test_setup_teardown(crud_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(created_record_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(list_filters_sort_and_pages, setup, teardown),

@@ -195,6 +195,9 @@ static void add_person(rv_dedupe *d, const char *given, const char *surname, con
     assert_int_equal(rv_dd_add(d, v, l, -1, NULL), RV_OK);
 }
 
+static const char *const given[] = {"anna", "ben", "carl", "dora", "emil", "fay", "gus", "hana"};
+static const char *const sur[] = {"smith", "jones", "brown", "white", "green", "black", "stone", "wood"};
+
 /* A confirmed pair is matched with probability 1 even when no blocking key
  * joins it; a rejected pair is not matched. */
 static void test_feedback(void **state)
@@ -207,8 +210,6 @@ static void test_feedback(void **state)
     rv_dedupe *d;
     rv_err err;
     assert_int_equal(rv_dd_new(&d, 4, fields, &err), RV_OK);
-    static const char *const given[] = {"anna", "ben", "carl", "dora", "emil", "fay", "gus", "hana"};
-    static const char *const sur[] = {"smith", "jones", "brown", "white", "green", "black", "stone", "wood"};
     char dob[16], pc[8];
     /* 40 people, the first 20 twice (second copy with a typo in the surname) */
     for (int i = 0; i < 40; i++) {
@@ -252,11 +253,68 @@ static void test_feedback(void **state)
     assert_string_equal(err.message, "a record needs 1 to 16 fields, got 0");
 }
 
+/* City follows from the postcode: with the postcode on both sides a
+ * different city changes nothing; without a postcode the city counts. */
+static void test_place(void **state)
+{
+    (void)state;
+    static const rv_dd_field fields[] = {
+        {"given", RV_DD_GIVEN}, {"surname", RV_DD_SURNAME}, {"city", RV_DD_CITY}, {"postcode", RV_DD_POSTCODE}};
+    rv_dedupe *d;
+    assert_int_equal(rv_dd_new(&d, 4, fields, NULL), RV_OK);
+    static const char *const city[] = {"springfield", "shelbyville", "ogdenville", "brockway"};
+    char pc[8];
+    for (int i = 0; i < 64; i++) {
+        snprintf(pc, sizeof pc, "%d", 3000 + i);
+        const char *v[] = {given[i % 8], sur[i / 8], city[i % 4], pc};
+        size_t l[4] = {strlen(v[0]), strlen(v[1]), strlen(v[2]), strlen(v[3])};
+        assert_int_equal(rv_dd_add(d, v, l, -1, NULL), RV_OK);
+    }
+    /* 64: record 0 with another given name and a postcode one digit off; 65:
+     * the same in another city;
+     * 66, 67: the same two without a postcode */
+    const char *extra[][4] = {{"xavier", "smithson", "springfield", "3900"},
+                              {"xavier", "smithson", "brockway", "3900"},
+                              {"xavier", "smithson", "springfield", ""},
+                              {"xavier", "smithson", "brockway", ""}};
+    for (int i = 0; i < 4; i++) {
+        size_t l[4] = {strlen(extra[i][0]), strlen(extra[i][1]), strlen(extra[i][2]),
+                       strlen(extra[i][3])};
+        assert_int_equal(rv_dd_add(d, extra[i], l, -1, NULL), RV_OK);
+    }
+    rv_dd_result res;
+    assert_int_equal(rv_dd_run(d, NULL, &res, NULL), RV_OK);
+    double p64 = rv_dd_pair_probability(d, 0, 64), p65 = rv_dd_pair_probability(d, 0, 65);
+    double p66 = rv_dd_pair_probability(d, 0, 66), p67 = rv_dd_pair_probability(d, 0, 67);
+    assert_true(p64 == p65);
+    assert_true(p66 > p67 && p66 < 1.0);
+    /* the evidence adds up to the probability: logit p = ln(prior odds) +
+     * the weights of the fields present; a city beside a postcode is
+     * missing and weighs 0 */
+    int lev[4];
+    double w[4];
+    assert_int_equal(rv_dd_pair_evidence(d, 0, 65, lev, w), 4);
+    assert_int_equal(lev[2], RV_DD_MISSING);
+    assert_true(w[2] == 0.0);
+    assert_int_equal(lev[0], 3);                  /* anna / xavier: different */
+    assert_true(lev[1] == 1 || lev[1] == 2);      /* smith / smithson: close */
+    assert_int_equal(lev[3], 1);                  /* 3000 / 3900: one edit */
+    double sum = log(res.prior / (1 - res.prior));
+    for (int f = 0; f < 4; f++)
+        sum += w[f];
+    assert_true(fabs(1.0 / (1.0 + exp(-sum)) - p65) < 1e-12);
+    assert_int_equal(rv_dd_pair_evidence(d, 2, 67, lev, w), 4);
+    assert_true(lev[2] != RV_DD_MISSING); /* no postcode on 67: the city counts */
+    rv_dd_result_release(&res);
+    rv_dd_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cluster),
         cmocka_unit_test(test_feedback),
+        cmocka_unit_test(test_place),
         cmocka_unit_test(test_febrl),
         cmocka_unit_test(test_chicago),
     };

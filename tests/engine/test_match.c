@@ -121,12 +121,47 @@ static void test_numbers_dates(void **state)
     assert_int_equal(rv_match_date("n/a", "19560409", 1), -1);
 }
 
+/* The capped distance agrees with the full one on every pair of short
+ * strings over a small alphabet (all strings up to length 4 over "ab" plus
+ * random longer ones), capped at 0, 1 and 2. */
+static void test_damerau_within(void **state)
+{
+    (void)state;
+    char words[64][12];
+    int n = 0;
+    for (int len = 0; len <= 4; len++)
+        for (int bits = 0; bits < (1 << len); bits++, n++) {
+            for (int i = 0; i < len; i++)
+                words[n][i] = (bits >> i & 1) ? 'b' : 'a';
+            words[n][len] = '\0';
+        }
+    unsigned seed = 7;
+    while (n < 64) {
+        int len = 5 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 6;
+        for (int i = 0; i < len; i++)
+            words[n][i] = (char)('a' + ((seed = seed * 1103515245u + 12345u) >> 16) % 3);
+        words[n++][len] = '\0';
+    }
+    int checked = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            for (int max = 0; max <= 2; max++) {
+                int full = rv_match_damerau(words[i], words[j]);
+                assert_int_equal(rv_match_damerau_within(words[i], words[j], max),
+                                 full > max ? max + 1 : full);
+                checked++;
+            }
+    assert_int_equal(checked, 64 * 64 * 3);
+    assert_int_equal(rv_match_damerau_within("10115", "10151", 1), 1); /* swap */
+    assert_int_equal(rv_match_damerau_within("10115", "10511", 1), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jaro_winkler), cmocka_unit_test(test_edit),
         cmocka_unit_test(test_tokens),       cmocka_unit_test(test_metaphone),
-        cmocka_unit_test(test_numbers_dates),
+        cmocka_unit_test(test_numbers_dates), cmocka_unit_test(test_damerau_within),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
