@@ -101,6 +101,7 @@ typedef enum rv_api_shape {
     RV_SHAPE_LIST,   /* {"data":[records],"next_cursor":"..."|null} */
     RV_SHAPE_LOGIN,  /* request {email,password} (JSON or form); response {user,csrf_token} */
     RV_SHAPE_REPORT, /* a report or catalogue: {"data":[rows], ...} (docs/metrics.md) */
+    RV_SHAPE_SCORE,  /* a lead's score with its factors, or a trained model (docs/scoring.md) */
 } rv_api_shape;
 
 enum {
@@ -111,6 +112,7 @@ enum {
     RV_ROUTE_PAGE = 1u << 3,       /* a page for people: unauthenticated -> 303 to /login */
     RV_ROUTE_CACHED = 1u << 8,     /* a GET whose 200 answer a worker keeps until the data
                                     * changes (page_cache.c); answers carry X-Cache */
+    RV_ROUTE_TRAIN_QUERY = 1u << 9, /* takes exclude, model, folds, seed (scoring) */
 };
 
 /* A request as handlers see it (api_internal.h). */

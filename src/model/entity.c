@@ -350,6 +350,29 @@ static const rv_field quotas_f[] = {
     {.name = "currency", .type = RV_FT_CURRENCY, .def = "USD", .doc = "ISO-4217 code of the amount", .since = 3},
 };
 
+/* --- schema version 4: scoring models -------------------------------------- */
+static const char *const score_object[] = {"leads", NULL};
+static const char *const score_kind[] = {"lr", "gbt", NULL};
+static const rv_field score_models_f[] = {
+    {.name = "object", .type = RV_FT_ENUM, .flags = RV_F_REQUIRED | RV_F_INDEX, .values = score_object, .doc = "what the model scores: leads", .since = 4},
+    {.name = "target", .type = RV_FT_TEXT, .flags = RV_F_REQUIRED, .doc = "the outcome it predicts: converted", .since = 4},
+    {.name = "version", .type = RV_FT_INT, .flags = RV_F_REQUIRED, .min = 1, .max = 1000000000, .doc = "1, 2, ... per object and target, in training order", .since = 4},
+    {.name = "kind", .type = RV_FT_ENUM, .flags = RV_F_REQUIRED, .values = score_kind, .doc = "lr (logistic regression) or gbt (boosted trees)", .since = 4},
+    {.name = "features", .type = RV_FT_TEXT, .max_len = 100000, .doc = "comma-separated columns the model uses", .since = 4},
+    {.name = "excluded", .type = RV_FT_TEXT, .max_len = 100000, .doc = "comma-separated columns left out (leakage)", .since = 4},
+    {.name = "rows", .type = RV_FT_INT, .min = 0, .max = 1000000000000LL, .doc = "records it was trained on", .since = 4},
+    {.name = "positives", .type = RV_FT_INT, .min = 0, .max = 1000000000000LL, .doc = "of which the outcome happened", .since = 4},
+    {.name = "through_id", .type = RV_FT_INT, .min = 0, .max = 1000000000000000000LL, .doc = "the newest record (id) it was trained on", .since = 4},
+    {.name = "cv_auc_ppm", .type = RV_FT_INT, .min = 0, .max = 1000000, .doc = "cross-validated AUC in millionths (874972 = 0.874972)", .since = 4},
+    {.name = "cv_log_loss_ppm", .type = RV_FT_INT, .min = 0, .max = 1000000000, .doc = "cross-validated log-loss in millionths", .since = 4},
+    {.name = "active_auc_ppm", .type = RV_FT_INT, .min = 0, .max = 1000000, .doc = "AUC of the model active when this one was trained, on the same held-out rows (millionths; empty: none)", .since = 4},
+    {.name = "challenger_auc_ppm", .type = RV_FT_INT, .min = 0, .max = 1000000, .doc = "this model's AUC on those same rows (millionths)", .since = 4},
+    {.name = "metrics", .type = RV_FT_TEXT, .max_len = 100000, .doc = "JSON: folds, seed, per-fold AUC, calibration table", .since = 4},
+    {.name = "model", .type = RV_FT_TEXT, .flags = RV_F_REQUIRED, .max_len = 64 * 1024 * 1024, .doc = "the trained model in revos' text format (docs/scoring.md)", .since = 4},
+    {.name = "active", .type = RV_FT_BOOL, .def = "false", .doc = "the model that scores (at most one per object and target)", .since = 4},
+    {.name = "note", .type = RV_FT_TEXT, .max_len = 1000, .doc = "why it was or was not made active", .since = 4},
+};
+
 ENT(0, teams, "teams", "team", 0, NULL, NULL, "Sales teams; parent_id forms the roll-up hierarchy.");
 ENT(1, users, "users", "user", 0, "User", "owners", "People: reps, managers, marketing, customer success, finance, admins.");
 ENT(2, accounts, "accounts", "account", 0, "Account", "companies", "Companies you sell to.");
@@ -375,13 +398,15 @@ ENT2(21, api_tokens, "api_tokens", "api_token", RV_ENT_READONLY, "API tokens (st
 static const rv_entity quotas = {"quotas", "quota", quotas_f, NF(quotas_f), 0, NULL, NULL,
                                  "Revenue targets per user and period (attainment, coverage).", 3, 22};
 
+static const rv_entity score_models = {"score_models", "score_model", score_models_f, NF(score_models_f), 0, NULL, NULL,
+                                       "Trained scoring models, versioned, with their cross-validated metrics.", 4, 23};
 /* The number in each ENT() row is its position here (a test checks).
  * Order matters: an entity comes after the ones it requires (imports and
  * the generator write in this order). */
 const rv_entity *const rv_entities[] = {
     &teams, &users, &accounts, &contacts, &campaigns, &leads, &products, &pipelines, &stages,
     &deals, &deal_products, &activities, &touches, &subscriptions, &field_defs, &stage_history,
-    &field_history, &events, &settings, &audit_log, &sessions, &api_tokens, &quotas, NULL,
+    &field_history, &events, &settings, &audit_log, &sessions, &api_tokens, &quotas, &score_models, NULL,
 };
 const int rv_entity_count = NF(rv_entities) - 1;
 

@@ -88,6 +88,8 @@ static const struct rule {
     {"stage_history", "deal_id", "deals", "owner_id", {A, S, T, A, A, A}, {A, N, N, N, N, N}},
     /* compensation data: its owner, their managers, finance and admin */
     {"quotas", "user_id", NULL, NULL, {A, S, O, N, N, A}, {A, S, N, N, N, A}},
+    /* scoring models: admin and marketing train and activate, everyone reads */
+    {"score_models", NULL, NULL, NULL, {A, A, A, A, A, A}, {A, N, N, A, N, N}},
     /* revos's own records */
     {"field_history", NULL, NULL, NULL, {A, P, P, P, P, P}, {N, N, N, N, N, N}},
     {"events", NULL, NULL, NULL, {A, P, P, P, P, P}, {N, N, N, N, N, N}},

@@ -19,7 +19,8 @@
 #include "service/auth.h"
 #include "service/service_internal.h"
 
-static const rv__behaviour *const behaviours[] = {&rv__deal_behaviour, &rv__stage_behaviour, NULL};
+static const rv__behaviour *const behaviours[] = {&rv__deal_behaviour, &rv__stage_behaviour,
+                                                  &rv__score_model_behaviour, NULL};
 
 static const rv__behaviour *behaviour_of(const rv_entity *e)
 {

@@ -20,6 +20,7 @@ typedef struct rv__behaviour {
 
 extern const rv__behaviour rv__deal_behaviour;
 extern const rv__behaviour rv__stage_behaviour;
+extern const rv__behaviour rv__score_model_behaviour; /* score.c */
 
 /* Append an event to the outbox (skipped in batch mode). */
 rv_status rv__emit_event(rv_ctx *c, const rv_entity *e, int64_t id, const char *kind,
