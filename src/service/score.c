@@ -574,29 +574,58 @@ static int on_model_row(void *ud, const rv_record *r)
     return 1;
 }
 
-/* The active model row (active) or the latest version (!active) of
- * leads/converted. */
-static rv_status find_model(rv_ctx *c, bool active, model_row *m, bool *found, rv_err *err)
+/* The query of the score_models rows of leads/converted (only the active
+ * one when active), the latest version first. */
+static void models_query(rv_query *q, bool active)
 {
     const rv_entity *e = rv_entity_find("score_models");
-    rv_query q;
-    rv_query_init(&q, e);
-    q.filters[q.nfilters++] = (rv_filter){.field = rv_field_index(e, "object"),
-                                          .op = RV_OP_EQ,
-                                          .val = {.s = "leads", .len = 5, .state = RV_V_SET}};
-    q.filters[q.nfilters++] = (rv_filter){.field = rv_field_index(e, "target"),
-                                          .op = RV_OP_EQ,
-                                          .val = {.s = "converted", .len = 9, .state = RV_V_SET}};
+    rv_query_init(q, e);
+    q->filters[q->nfilters++] = (rv_filter){.field = rv_field_index(e, "object"),
+                                            .op = RV_OP_EQ,
+                                            .val = {.s = "leads", .len = 5, .state = RV_V_SET}};
+    q->filters[q->nfilters++] = (rv_filter){.field = rv_field_index(e, "target"),
+                                            .op = RV_OP_EQ,
+                                            .val = {.s = "converted", .len = 9, .state = RV_V_SET}};
     if (active)
-        q.filters[q.nfilters++] = (rv_filter){
+        q->filters[q->nfilters++] = (rv_filter){
             .field = rv_field_index(e, "active"), .op = RV_OP_EQ, .val = {.i = 1, .state = RV_V_SET}};
-    q.sort_field = rv_field_index(e, "version");
-    q.desc = true;
-    q.limit = 1;
+    q->sort_field = rv_field_index(e, "version");
+    q->desc = true;
+    q->limit = 1;
+}
+
+/* The active model row (active) or the latest version (!active) of
+ * leads/converted, its text included. */
+static rv_status find_model(rv_ctx *c, bool active, model_row *m, bool *found, rv_err *err)
+{
+    rv_query q;
+    models_query(&q, active);
     memset(m, 0, sizeof *m);
     row_acc ra = {m, c->arena, false};
     rv_status st = rv_store_list(c->store, &q, on_model_row, &ra, err);
     *found = ra.found;
+    return st;
+}
+
+static int on_key(void *ud, const rv_val *v)
+{
+    model_row *m = ud;
+    m->id = v[0].i;
+    m->updated_at = v[1].i;
+    m->version = v[2].i;
+    return 1;
+}
+
+/* The active model's id, updated_at and version without reading its text
+ * (scoring a lead reads the text only when the cache lacks the model). */
+static rv_status active_key(rv_ctx *c, model_row *m, bool *found, rv_err *err)
+{
+    rv_query q;
+    models_query(&q, true);
+    memset(m, 0, sizeof *m);
+    int cols[3] = {RV_COL_ID, RV_COL_UPDATED, rv_field_index(q.ent, "version")};
+    rv_status st = rv_store_scan(c->store, &q, cols, 3, on_key, m, err);
+    *found = m->id != 0;
     return st;
 }
 
@@ -624,7 +653,8 @@ static void cache_put(cached *e)
     }
 }
 
-/* The parsed model of row m (a reference: cache_put when done). */
+/* The parsed model of the row keyed by m's id and updated_at (a
+ * reference: cache_put when done); its text is read only on a miss. */
 static rv_status cache_get(rv_ctx *c, const model_row *m, cached **out, rv_err *err)
 {
     const char *path = rv_store_path(c->store);
@@ -637,16 +667,22 @@ static rv_status cache_get(rv_ctx *c, const model_row *m, cached **out, rv_err *
         return RV_OK;
     }
     pthread_mutex_unlock(&cache_mu);
+    model_row full;
+    bool found;
+    rv_status st = find_model(c, true, &full, &found, err);
+    if (!st && (!found || full.id != m->id))
+        st = rv_err_set(err, RV_ECONFLICT, NULL, "the active model changed while scoring");
     rv_model *pm = NULL;
-    rv_status st = rv_model_read(&pm, m->model, m->model ? strlen(m->model) : 0, err);
+    if (!st)
+        st = rv_model_read(&pm, full.model, full.model ? strlen(full.model) : 0, err);
     if (st)
         return st;
     e = rv_xcalloc(1, sizeof *e);
     size_t pl = strlen(path) + 1;
     e->path = rv_xmalloc(pl);
     memcpy(e->path, path, pl);
-    e->id = m->id;
-    e->updated_at = m->updated_at;
+    e->id = full.id;
+    e->updated_at = full.updated_at;
     e->m = pm;
     e->refs = 2; /* the cache's and the caller's */
     pthread_mutex_lock(&cache_mu);
@@ -1174,7 +1210,7 @@ static rv_status score_set(rv_ctx *c, const fset *f, const model_row *mr, rv_sco
 static rv_status active_or_fail(rv_ctx *c, model_row *mr, rv_err *err)
 {
     bool found;
-    rv_status st = find_model(c, true, mr, &found, err);
+    rv_status st = active_key(c, mr, &found, err);
     if (!st && !found)
         st = rv_err_set(err, RV_ENOTFOUND, NULL,
                         "no active model for leads converted: run 'revos score train' first");
