@@ -53,14 +53,26 @@ typedef struct fset {
     fcol col[MAX_FEATURES];
 } fset;
 
-enum { X_INDUSTRY, X_COUNTRY, X_SOURCE, X_TITLE, X_CAMPAIGN, X_EMAIL_KIND, X_EMPLOYEES,
-       X_HAS_PHONE, X_CREATED, X_TOUCHES, X_ACTIVITIES, X__N };
+enum {
+    X_INDUSTRY,
+    X_COUNTRY,
+    X_SOURCE,
+    X_TITLE,
+    X_CAMPAIGN,
+    X_EMAIL_KIND,
+    X_EMPLOYEES,
+    X_HAS_PHONE,
+    X_CREATED,
+    X_TOUCHES,
+    X_ACTIVITIES,
+    X__N
+};
 static const struct {
     const char *name;
     ftype type;
 } base[X__N] = {
-    {"industry", F_CAT},    {"country", F_CAT},    {"source", F_CAT},    {"title", F_CAT},
-    {"campaign", F_CAT},    {"email_kind", F_CAT}, {"employees", F_NUM}, {"has_phone", F_NUM},
+    {"industry", F_CAT},    {"country", F_CAT},    {"source", F_CAT},     {"title", F_CAT},
+    {"campaign", F_CAT},    {"email_kind", F_CAT}, {"employees", F_NUM},  {"has_phone", F_NUM},
     {"created_on", F_DATE}, {"touches", F_NUM},    {"activities", F_NUM},
 };
 
@@ -98,8 +110,8 @@ static int on_def(void *ud, const rv_val *v)
     c->ctype = rv_arena_strndup(d->a, v[1].s, v[1].len);
     c->name = rv_arena_printf(d->a, "custom.%s", c->custom);
     c->type = !strcmp(c->ctype, "text") || !strcmp(c->ctype, "enum") ? F_CAT
-              : !strcmp(c->ctype, "date")                             ? F_DATE
-                                                                      : F_NUM;
+              : !strcmp(c->ctype, "date")                            ? F_DATE
+                                                                     : F_NUM;
     return 0;
 }
 
@@ -119,10 +131,9 @@ static rv_status fset_init(rv_ctx *c, fset *f, size_t n, rv_err *err)
     const rv_entity *fd = rv_entity_find("field_defs");
     rv_query q;
     rv_query_init(&q, fd);
-    q.filters[q.nfilters++] =
-        (rv_filter){.field = rv_field_index(fd, "entity"),
-                    .op = RV_OP_EQ,
-                    .val = {.s = "leads", .len = 5, .state = RV_V_SET}};
+    q.filters[q.nfilters++] = (rv_filter){.field = rv_field_index(fd, "entity"),
+                                          .op = RV_OP_EQ,
+                                          .val = {.s = "leads", .len = 5, .state = RV_V_SET}};
     int cols[2] = {rv_field_index(fd, "name"), rv_field_index(fd, "type")};
     defs_acc acc = {f, c->arena};
     rv_status st = rv_store_scan(c->store, &q, cols, 2, on_def, &acc, err);
@@ -281,8 +292,8 @@ static rv_status count_events(rv_ctx *c, fset *f, const char *entity, const char
     rv_query_init(&q, e);
     int lf = rv_field_index(e, "lead_id");
     if (one_id)
-        q.filters[q.nfilters++] = (rv_filter){
-            .field = lf, .op = RV_OP_EQ, .val = {.i = *one_id, .state = RV_V_SET}};
+        q.filters[q.nfilters++] =
+            (rv_filter){.field = lf, .op = RV_OP_EQ, .val = {.i = *one_id, .state = RV_V_SET}};
     else
         q.filters[q.nfilters++] = (rv_filter){.field = lf, .op = RV_OP_NOTNULL};
     int cols[2] = {lf, rv_field_index(e, when)};
@@ -352,8 +363,8 @@ static rv_status add_col(rv_mdata *d, const fcol *c, rv_err *err)
 
 /* The dataset of every usable feature, the target set; names of what was
  * left out go to ev (when given). */
-static rv_status to_mdata(const fset *f, const rv_score_opts *o, rv_mdata **out,
-                          rv_score_eval *ev, rv_arena *a, rv_err *err)
+static rv_status to_mdata(const fset *f, const rv_score_opts *o, rv_mdata **out, rv_score_eval *ev,
+                          rv_arena *a, rv_err *err)
 {
     for (int i = 0; o && i < o->nexclude; i++) {
         int k = 0;
@@ -413,8 +424,8 @@ static rv_status check_object(const rv_score_opts *o, rv_err *err)
     if (o && o->object && strcmp(o->object, "leads"))
         return rv_err_set(err, RV_EINVAL, "object", "object must be 'leads', got '%s'", o->object);
     if (o && o->target && strcmp(o->target, "converted"))
-        return rv_err_set(err, RV_EINVAL, "target", "target must be 'converted' for leads, got '%s'",
-                          o->target);
+        return rv_err_set(err, RV_EINVAL, "target",
+                          "target must be 'converted' for leads, got '%s'", o->target);
     if (o && o->nexclude > RV_SCORE_MAX_EXCLUDE)
         return rv_err_set(err, RV_EINVAL, "exclude", "at most %d excluded features, got %d",
                           RV_SCORE_MAX_EXCLUDE, o->nexclude);
@@ -432,8 +443,8 @@ static rv_status check_reach(rv_ctx *c, bool write, rv_err *err)
         return rv__refuse(c, le, 0, err, "user %s may not read every lead, which scoring needs",
                           c->who->email);
     if (write && strcmp(rv_access_scope(sm, c->who->role, true), "all"))
-        return rv__refuse(c, sm, 0, err, "user %s (%s) may not train scoring models",
-                          c->who->email, rv_role_name(c->who->role));
+        return rv__refuse(c, sm, 0, err, "user %s (%s) may not train scoring models", c->who->email,
+                          rv_role_name(c->who->role));
     return RV_OK;
 }
 
@@ -587,8 +598,9 @@ static void models_query(rv_query *q, bool active)
                                             .op = RV_OP_EQ,
                                             .val = {.s = "converted", .len = 9, .state = RV_V_SET}};
     if (active)
-        q->filters[q->nfilters++] = (rv_filter){
-            .field = rv_field_index(e, "active"), .op = RV_OP_EQ, .val = {.i = 1, .state = RV_V_SET}};
+        q->filters[q->nfilters++] = (rv_filter){.field = rv_field_index(e, "active"),
+                                                .op = RV_OP_EQ,
+                                                .val = {.i = 1, .state = RV_V_SET}};
     q->sort_field = rv_field_index(e, "version");
     q->desc = true;
     q->limit = 1;
@@ -694,10 +706,13 @@ static rv_status cache_get(rv_ctx *c, const model_row *m, cached **out, rv_err *
     return RV_OK;
 }
 
-static const char *kind_name(rv_model_kind k) { return k == RV_MODEL_LR ? "lr" : "gbt"; }
+static const char *kind_name(rv_model_kind k)
+{
+    return k == RV_MODEL_LR ? "lr" : "gbt";
+}
 
-void rv_score_run_json_open(rv_model_kind kind, const rv_cv_result *cv,
-                            const rv_calib_bin *calib, int ncalib, rv_jsonw *w)
+void rv_score_run_json_open(rv_model_kind kind, const rv_cv_result *cv, const rv_calib_bin *calib,
+                            int ncalib, rv_jsonw *w)
 {
     rv_jsonw_obj_begin(w);
     rv_jsonw_key(w, "model"), rv_jsonw_str(w, kind_name(kind));
@@ -835,7 +850,10 @@ static const char *join(rv_arena *a, const char *const *v, int n)
     return s;
 }
 
-static int64_t ppm(double x) { return (int64_t)llround(x * 1e6); }
+static int64_t ppm(double x)
+{
+    return (int64_t)llround(x * 1e6);
+}
 
 typedef struct store_args {
     rv_score_trained *t;
@@ -867,7 +885,8 @@ static rv_status store_tx(rv_ctx *c, void *ud, rv_err *err)
     const char *excl = sa->o ? join(a, sa->o->exclude, sa->o->nexclude) : NULL;
     if ((st = set_field(&r, "object", "leads", a, err)) ||
         (st = set_field(&r, "target", "converted", a, err)) ||
-        (st = set_field(&r, "version", rv_arena_printf(a, "%lld", (long long)t->version), a, err)) ||
+        (st =
+             set_field(&r, "version", rv_arena_printf(a, "%lld", (long long)t->version), a, err)) ||
         (st = set_field(&r, "kind", kind_name(t->kind), a, err)) ||
         (st = set_field(&r, "features", join(a, ev->features, ev->nfeatures), a, err)) ||
         (st = set_field(&r, "excluded", excl && *excl ? excl : NULL, a, err)) ||
@@ -887,8 +906,8 @@ static rv_status store_tx(rv_ctx *c, void *ud, rv_err *err)
                             ? NULL
                             : rv_arena_printf(a, "%lld", (long long)ppm(t->challenger_auc)),
                         a, err)) ||
-        (st = set_field(&r, "through_id", rv_arena_printf(a, "%lld", (long long)t->through_id),
-                        a, err)) ||
+        (st = set_field(&r, "through_id", rv_arena_printf(a, "%lld", (long long)t->through_id), a,
+                        err)) ||
         (st = set_field(&r, "metrics", sa->metrics, a, err)) ||
         (st = set_field(&r, "model", sa->model_text, a, err)) ||
         (st = set_field(&r, "active", t->activated ? "true" : "false", a, err)) ||
@@ -979,8 +998,8 @@ static rv_status compare(rv_ctx *c, const model_row *act, work *wk, const rv_sco
     *how = "its settings cross-validated on the same folds";
     if (to_mdata(f, &co, &d2, NULL, c->arena, &e2) == RV_OK) {
         rv_model_params p;
-        rv_model_params_default(&p, act->kind && !strcmp(act->kind, "lr") ? RV_MODEL_LR
-                                                                          : RV_MODEL_GBT);
+        rv_model_params_default(&p,
+                                act->kind && !strcmp(act->kind, "lr") ? RV_MODEL_LR : RV_MODEL_GBT);
         p.seed = ev->seed;
         rv_cv_result cv;
         st = rv_model_cv(d2, wk->fold, ev->folds, &p, NULL, &cv, err);
@@ -1053,8 +1072,8 @@ rv_status rv_score_train(rv_ctx *c, const rv_score_opts *o, rv_score_trained *ou
             out->activated = out->challenger_auc > out->previous_auc;
             out->note = rv_arena_printf(
                 c->arena, "%s: AUC %.4f against %.4f for the active model (id %lld), %s",
-                out->activated ? "active" : "kept inactive", out->challenger_auc,
-                out->previous_auc, (long long)act.id, how);
+                out->activated ? "active" : "kept inactive", out->challenger_auc, out->previous_auc,
+                (long long)act.id, how);
         }
         out->through_id = wk.f.n ? wk.f.id[wk.f.n - 1] : 0;
         metrics_json(ev, &metrics);
@@ -1217,8 +1236,7 @@ static rv_status active_or_fail(rv_ctx *c, model_row *mr, rv_err *err)
     return st;
 }
 
-rv_status rv_score_lead_record(rv_ctx *c, const rv_record *lead, rv_score_result *out,
-                               rv_err *err)
+rv_status rv_score_lead_record(rv_ctx *c, const rv_record *lead, rv_score_result *out, rv_err *err)
 {
     memset(out, 0, sizeof *out);
     model_row mr;

@@ -66,13 +66,13 @@
 #define RV_SCORE_WINDOW_DAYS 7
 
 typedef struct rv_score_opts {
-    const char *object;   /* "leads" (NULL: leads) */
-    const char *target;   /* "converted" (NULL: converted) */
+    const char *object;         /* "leads" (NULL: leads) */
+    const char *target;         /* "converted" (NULL: converted) */
     const char *const *exclude; /* feature names to leave out */
     int nexclude;
-    int kind;             /* -1 auto (both, the better AUC), RV_MODEL_LR, RV_MODEL_GBT */
-    int folds;            /* 0: 5 */
-    uint64_t seed;        /* fold assignment and GBT hold-out */
+    int kind;      /* -1 auto (both, the better AUC), RV_MODEL_LR, RV_MODEL_GBT */
+    int folds;     /* 0: 5 */
+    uint64_t seed; /* fold assignment and GBT hold-out */
 } rv_score_opts;
 
 /* Cross-validation of one kind on the leads. */
@@ -85,15 +85,15 @@ typedef struct rv_score_run {
 typedef struct rv_score_eval {
     size_t rows, positives;
     int nfeatures;
-    const char **features;   /* the dataset's columns */
-    int nleft_out;           /* features left out: excluded, or constant */
+    const char **features; /* the dataset's columns */
+    int nleft_out;         /* features left out: excluded, or constant */
     const char **left_out;
     const char **left_out_why; /* "excluded", "constant", "empty" */
     int folds;
     uint64_t seed;
     int nruns;
     rv_score_run runs[2];
-    int best;                /* index into runs */
+    int best; /* index into runs */
 } rv_score_eval;
 
 /* Build the leads' table and cross-validate (no write).  Errors:
@@ -106,7 +106,7 @@ rv_status rv_score_evaluate(rv_ctx *c, const rv_score_opts *o, rv_score_eval *ou
 
 typedef struct rv_score_trained {
     rv_score_eval eval;
-    int64_t model_id;      /* the stored score_models row */
+    int64_t model_id; /* the stored score_models row */
     int64_t version;
     rv_model_kind kind;
     bool activated;
@@ -128,8 +128,7 @@ rv_status rv_score_train(rv_ctx *c, const rv_score_opts *o, rv_score_trained *ou
  * (its object, target and excluded features; both kinds tried).
  * RV_ENOTFOUND when no model is active ("no active model for leads
  * converted: run 'revos score train' first"). */
-rv_status rv_score_retrain(rv_ctx *c, const rv_score_opts *o, rv_score_trained *out,
-                           rv_err *err);
+rv_status rv_score_retrain(rv_ctx *c, const rv_score_opts *o, rv_score_trained *out, rv_err *err);
 
 typedef struct rv_score_factor {
     const char *feature; /* "source" */
@@ -138,7 +137,7 @@ typedef struct rv_score_factor {
 } rv_score_factor;
 
 typedef struct rv_score_result {
-    double probability;  /* calibrated, 0..1 */
+    double probability; /* calibrated, 0..1 */
     int64_t model_id;
     int64_t version;
     rv_model_kind kind;
@@ -156,8 +155,7 @@ rv_status rv_score_lead(rv_ctx *c, int64_t lead_id, rv_score_result *out, rv_err
  * inside its transaction, before routing): lead->id 0 counts no touches
  * or activities.  No access check (the caller has made it).  RV_ENOTFOUND
  * when no model is active. */
-rv_status rv_score_lead_record(rv_ctx *c, const rv_record *lead, rv_score_result *out,
-                               rv_err *err);
+rv_status rv_score_lead_record(rv_ctx *c, const rv_record *lead, rv_score_result *out, rv_err *err);
 
 /* ---- JSON, as the API returns and `revos score ... --json` prints ---- */
 
@@ -174,7 +172,7 @@ void rv_score_eval_json(const rv_score_eval *ev, rv_jsonw *w);
 /* {"model", "auc" (mean over folds), "auc_pooled", "fold_auc", "log_loss",
  * "train_seconds", "calibration": [{"lo", "hi", "rows", "predicted",
  * "observed"}]}, without the closing brace so callers may add fields. */
-void rv_score_run_json_open(rv_model_kind kind, const rv_cv_result *cv,
-                            const rv_calib_bin *calib, int ncalib, rv_jsonw *w);
+void rv_score_run_json_open(rv_model_kind kind, const rv_cv_result *cv, const rv_calib_bin *calib,
+                            int ncalib, rv_jsonw *w);
 
 #endif

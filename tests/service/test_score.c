@@ -111,18 +111,18 @@ static void features_window(void **state)
     /* the fields left empty are left out, with the reason */
     bool industry_empty = false;
     for (int i = 0; i < tr.eval.nleft_out; i++)
-        industry_empty |= !strcmp(tr.eval.left_out[i], "industry") &&
-                          !strcmp(tr.eval.left_out_why[i], "empty");
+        industry_empty |=
+            !strcmp(tr.eval.left_out[i], "industry") && !strcmp(tr.eval.left_out_why[i], "empty");
     assert_true(industry_empty);
     for (int i = 0; i < 2; i++) {
         rv_score_result r;
         if (rv_score_lead(&t->ctx, ids[i], &r, &err))
             fail_msg("explain: %s", err.message);
         bool conv = i == 0;
-        const rv_score_factor *tf = conv ? factor(r.up, r.nup, "touches")
-                                         : factor(r.down, r.ndown, "touches");
-        const rv_score_factor *af = conv ? factor(r.up, r.nup, "activities")
-                                         : factor(r.down, r.ndown, "activities");
+        const rv_score_factor *tf =
+            conv ? factor(r.up, r.nup, "touches") : factor(r.down, r.ndown, "touches");
+        const rv_score_factor *af =
+            conv ? factor(r.up, r.nup, "activities") : factor(r.down, r.ndown, "activities");
         assert_non_null(tf);
         assert_non_null(af);
         assert_string_equal(tf->value, conv ? "3" : "0");
@@ -152,9 +152,8 @@ static void generated_leads(void **state)
     assert_int_equal(tr.version, 1);
     double auc = tr.eval.runs[tr.eval.best].cv.auc_mean;
     assert_true(auc > 0.6); /* the generator's leads carry signal */
-    assert_int_equal(tu_sql_intf(t, "SELECT rows FROM score_models WHERE id = %lld",
-                                 (long long)tr.model_id),
-                     n);
+    assert_int_equal(
+        tu_sql_intf(t, "SELECT rows FROM score_models WHERE id = %lld", (long long)tr.model_id), n);
     assert_int_equal(tu_sql_intf(t, "SELECT cv_auc_ppm FROM score_models WHERE id = %lld",
                                  (long long)tr.model_id),
                      llround(auc * 1e6));
@@ -223,8 +222,7 @@ static void retrain_rules(void **state)
     assert_non_null(strstr(t2.note, "cross-validated on the same folds"));
     int64_t champ = t2.activated ? t2.model_id : t1.model_id;
     assert_int_equal(tu_sql_int(t, "SELECT count(*) FROM score_models WHERE active = 1"), 1);
-    assert_int_equal(
-        tu_sql_int(t, "SELECT id FROM score_models WHERE active = 1"), champ);
+    assert_int_equal(tu_sql_int(t, "SELECT id FROM score_models WHERE active = 1"), champ);
 
     /* twelve new leads, six converted: the champion is judged on them */
     enum { NEW = 12 };
