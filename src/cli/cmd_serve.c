@@ -14,6 +14,11 @@
  * sigwait() and then calls rv_api_stop(), which finishes the requests in
  * flight, joins the workers and closes every database connection.
  *
+ * --retrain-every 6h (or 30m, 90s) retrains the lead scoring model on
+ * that period, in the main thread while the workers serve: the same as
+ * `revos score retrain` (a new version becomes active only when it
+ * validates better; service/score.h), one line on stderr per pass.
+ *
  * Behind an HTTPS proxy, --secure-cookies (or REVOS_SECURE_COOKIES=1 in
  * the environment) makes the session cookies Secure: a browser then never
  * sends them over plain HTTP.
@@ -26,8 +31,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <errno.h>
+#include <time.h>
+
 #include "api/api.h"
 #include "cli/cli.h"
+#include "service/score.h"
 
 static int int_opt(rv_cli *c, const char *name, long lo, long hi, long *out)
 {
@@ -40,6 +49,39 @@ static int int_opt(rv_cli *c, const char *name, long lo, long hi, long *out)
         return rv_cli_usage(c, "--%s must be between %ld and %ld, got '%s'", name, lo, hi, v);
     *out = n;
     return 0;
+}
+
+/* --retrain-every N[s|m|h] into seconds (0 when absent); 0 or the exit
+ * code of a usage error. */
+static int period_opt(rv_cli *c, long *secs)
+{
+    const char *v = rv_cli_opt(c, "retrain-every");
+    *secs = 0;
+    if (!v)
+        return 0;
+    char *end;
+    long n = strtol(v, &end, 10);
+    long unit = !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 : 0;
+    if (end == v || n < 1 || !unit || n > 366L * 86400 / unit)
+        return rv_cli_usage(c, "--retrain-every must be a whole number of s, m or h up to a year "
+                               "(6h, 30m), got '%s'",
+                            v);
+    *secs = n * unit;
+    return 0;
+}
+
+/* One retraining pass, reported on stderr. */
+static void retrain_pass(rv_cli *c)
+{
+    rv_score_trained t;
+    rv_err err;
+    rv_err_clear(&err);
+    if (rv_score_retrain(&c->ctx, NULL, &t, &err))
+        fprintf(stderr, "revos: retrain: %s\n", err.message);
+    else
+        fprintf(stderr, "revos: retrain: version %lld: %s\n", (long long)t.version, t.note);
+    fflush(stderr);
+    rv_arena_reset(&c->arena);
 }
 
 /* The default dashboard folder (see the top of this file) into buf, or
@@ -70,7 +112,7 @@ int rv_cmd_serve(rv_cli *c)
 {
     rv_api_opts o;
     rv_api_opts_init(&o);
-    long port = o.port, threads = o.threads, max_body = (long)o.max_body;
+    long port = o.port, threads = o.threads, max_body = (long)o.max_body, every = 0;
     const char *bind = rv_cli_opt(c, "bind");
     const char *web = rv_cli_opt(c, "web");
     char webbuf[PATH_MAX + 64];
@@ -81,7 +123,8 @@ int rv_cmd_serve(rv_cli *c)
     int rc;
     if ((rc = int_opt(c, "port", 0, 65535, &port)) ||
         (rc = int_opt(c, "threads", 1, RV_API_MAX_THREADS, &threads)) ||
-        (rc = int_opt(c, "max-body", 1, 1L << 30, &max_body)) || (rc = rv_cli_check_opts(c)))
+        (rc = int_opt(c, "max-body", 1, 1L << 30, &max_body)) || (rc = period_opt(c, &every)) ||
+        (rc = rv_cli_check_opts(c)))
         return rc;
     if (c->npos)
         return rv_cli_usage(c, "unexpected argument '%s'", c->pos[0]);
@@ -97,6 +140,8 @@ int rv_cmd_serve(rv_cli *c)
     o.threads = (int)threads;
     o.max_body = (size_t)max_body;
     o.web_dir = web ? web : find_web(webbuf, sizeof webbuf);
+    if (every && (rc = rv_cli_open(c, false)))
+        return rc;
 
     sigset_t stop;
     sigemptyset(&stop);
@@ -117,7 +162,16 @@ int rv_cmd_serve(rv_cli *c)
             o.web_dir ? o.web_dir : "");
     fflush(stderr);
     int sig = 0;
-    sigwait(&stop, &sig);
+    if (!every)
+        sigwait(&stop, &sig);
+    while (every) {
+        struct timespec wait = {.tv_sec = every};
+        sig = sigtimedwait(&stop, NULL, &wait);
+        if (sig > 0)
+            break;
+        if (errno == EAGAIN)
+            retrain_pass(c);
+    }
     fprintf(stderr, "revos: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     rv_api_stop(srv);
     return 0;

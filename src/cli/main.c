@@ -68,7 +68,7 @@ static const rv_cli_cmd commands[] = {
      "better; retrain on the outcomes so far; explain a lead's probability; --exclude leaves "
      "out columns filled after the outcome"},
     {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES] "
-     "[--web DIR] [--secure-cookies]",
+     "[--web DIR] [--secure-cookies] [--retrain-every 6h]",
      "serve the JSON API and the dashboard"},
 };
 
