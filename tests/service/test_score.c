@@ -5,7 +5,8 @@
  *                     fall inside, after the window or after conversion:
  *                     the counts the explanation shows are the ones
  *                     worked out by hand (3 and 1 for a converted lead, 0
- *                     and 0 for the others);
+ *                     and 0 for the others), and their custom fields
+ *                     (a number, an enum) are features with their values;
  *   generated_leads   the generator's leads: the stored model row's rows
  *                     and positives equal counts made in SQL, its AUC the
  *                     one returned, its text reads back; scoring a stored
@@ -73,12 +74,13 @@ static int64_t hand_lead(tu_env *t, int i)
     if (conv)
         snprintf(body, sizeof body,
                  "{\"last_name\":\"L%d\",\"status\":\"converted\",\"created_on\":\"%s\","
-                 "\"converted_at\":\"%s\"}",
-                 i, iso(a, sizeof a, created), iso(b, sizeof b, created + 5 * DAY_MS));
+                 "\"converted_at\":\"%s\",\"custom\":{\"budget\":%d,\"tier\":\"gold\"}}",
+                 i, iso(a, sizeof a, created), iso(b, sizeof b, created + 5 * DAY_MS), 5000 + i);
     else
         snprintf(body, sizeof body,
-                 "{\"last_name\":\"L%d\",\"status\":\"disqualified\",\"created_on\":\"%s\"}", i,
-                 iso(a, sizeof a, created));
+                 "{\"last_name\":\"L%d\",\"status\":\"disqualified\",\"created_on\":\"%s\","
+                 "\"custom\":{\"budget\":%d,\"tier\":\"tin\"}}",
+                 i, iso(a, sizeof a, created), 100 + i);
     int64_t id = tu_create(t, "leads", body);
     int days_conv[] = {1, 2, 3, 6}, days_not[] = {10, 10, 10, 10, 10};
     const int *days = conv ? days_conv : days_not;
@@ -94,10 +96,20 @@ static int64_t hand_lead(tu_env *t, int i)
     return id;
 }
 
+/* Two custom fields of leads: a number and an enum. */
+static void define_custom(tu_env *t)
+{
+    tu_create(t, "field_defs", "{\"entity\":\"leads\",\"name\":\"budget\",\"type\":\"number\"}");
+    tu_create(
+        t, "field_defs",
+        "{\"entity\":\"leads\",\"name\":\"tier\",\"type\":\"enum\",\"options\":\"gold,tin\"}");
+}
+
 static void features_window(void **state)
 {
     tu_env *t = *state;
     int64_t ids[40];
+    define_custom(t);
     for (int i = 0; i < 40; i++)
         ids[i] = hand_lead(t, i);
     rv_score_opts o = {.kind = RV_MODEL_LR, .folds = 4, .seed = 1};
@@ -127,6 +139,15 @@ static void features_window(void **state)
         assert_non_null(af);
         assert_string_equal(tf->value, conv ? "3" : "0");
         assert_string_equal(af->value, conv ? "1" : "0");
+        /* custom fields are features with the lead's own values */
+        const rv_score_factor *bf =
+            conv ? factor(r.up, r.nup, "custom.budget") : factor(r.down, r.ndown, "custom.budget");
+        const rv_score_factor *gf =
+            conv ? factor(r.up, r.nup, "custom.tier") : factor(r.down, r.ndown, "custom.tier");
+        assert_non_null(bf);
+        assert_non_null(gf);
+        assert_string_equal(bf->value, conv ? "5000" : "101");
+        assert_string_equal(gf->value, conv ? "gold" : "tin");
         assert_true(conv ? r.probability > 0.5 : r.probability < 0.5);
     }
 }
@@ -290,13 +311,15 @@ static void errors(void **state)
     o = (rv_score_opts){.kind = -1};
     expect_err(rv_score_evaluate(&t->ctx, &o, &ev, &err), RV_EINVAL, &err,
                "leads must include converted and unconverted ones, got 0 converted and 0 not");
+    define_custom(t);
     for (int i = 0; i < 12; i++)
         hand_lead(t, i);
     const char *ex[] = {"touches", "Tags"};
     o = (rv_score_opts){.kind = -1, .exclude = ex, .nexclude = 2};
     expect_err(rv_score_evaluate(&t->ctx, &o, &ev, &err), RV_EINVAL, &err,
                "unknown feature 'Tags' in --exclude (features: industry, country, source, title, "
-               "campaign, email_kind, employees, has_phone, created_on, touches, activities)");
+               "campaign, email_kind, employees, has_phone, created_on, touches, activities, "
+               "custom.budget, custom.tier)");
     expect_err(rv_score_lead(&t->ctx, 1, &r, &err), RV_ENOTFOUND, &err,
                "no active model for leads converted");
     o = (rv_score_opts){.kind = -1, .folds = 7};
