@@ -103,6 +103,7 @@ typedef enum rv_api_shape {
     RV_SHAPE_REPORT, /* a report or catalogue: {"data":[rows], ...} (docs/metrics.md) */
     RV_SHAPE_CAPTURE, /* request: lead fields (JSON or form); response: the capture's result */
     RV_SHAPE_DEDUPE, /* duplicate pairs with evidence, or a merge (docs/dedupe.md) */
+    RV_SHAPE_SCORE,  /* a lead's score with its factors, or a trained model (docs/scoring.md) */
 } rv_api_shape;
 
 enum {
@@ -114,6 +115,7 @@ enum {
     RV_ROUTE_DEDUPE_QUERY = 1u << 9, /* takes threshold, or keep, merged, rule, sources (merge) */
     RV_ROUTE_CACHED = 1u << 8,     /* a GET whose 200 answer a worker keeps until the data
                                     * changes (page_cache.c); answers carry X-Cache */
+    RV_ROUTE_TRAIN_QUERY = 1u << 10, /* takes exclude, model, folds, seed (scoring) */
 };
 
 /* A request as handlers see it (api_internal.h). */

@@ -97,6 +97,12 @@ rv_status rv__api_dedupe_undo(rv_api_req *rq, rv_err *err);
 /* POST /api/v1/leads/capture (lead_routes.c). */
 rv_status rv__api_capture(rv_api_req *rq, rv_err *err);
 
+/* Scoring endpoints (score_routes.c). */
+rv_status rv__api_lead_score(rv_api_req *rq, rv_err *err);
+rv_status rv__api_score_train(rv_api_req *rq, rv_err *err);
+/* Path capture "id" as a positive integer (routes.c). */
+rv_status rv__api_parse_id(rv_api_req *rq, int64_t *id, rv_err *err);
+
 /* --- the dashboard's files (static.c) ------------------------------------- */
 
 /* Read dir/index.html and the regular files of dir/assets into memory.

@@ -405,6 +405,14 @@ static void report_params(rv_jsonw *w)
     string_param(w, "DIMENSION", "any dimension name = a value as rows show it (owner=Anna Snelling): only those records");
 }
 
+static void train_params(rv_jsonw *w)
+{
+    string_param(w, "exclude", "features to leave out, comma-separated (fields filled after first contact)");
+    string_param(w, "model", "lr, gbt or auto (default: both, the better AUC)");
+    string_param(w, "folds", "cross-validation folds, 2 to 64 (default 5)");
+    string_param(w, "seed", "seed of the fold assignment (default 42)");
+}
+
 static void list_params(rv_jsonw *w, const rv_entity *e)
 {
     /* filter: repeatable */
@@ -606,6 +614,11 @@ static void response_body(rv_jsonw *w, const rv_route *r)
         rv_jsonw_obj_end(w);
         json_content_end(w);
         break;
+    case RV_SHAPE_SCORE:
+        described_object(w, "a lead's probability with the factors raising (up) and lowering "
+                            "(down) it, or a trained model version with its evaluation "
+                            "(docs/scoring.md)");
+        break;
     case RV_SHAPE_REPORT:
         json_content_begin(w);
         rv_jsonw_obj_begin(w);
@@ -679,6 +692,8 @@ static void operation(rv_jsonw *w, const rv_route *r)
         report_params(w);
     if (r->flags & RV_ROUTE_DEDUPE_QUERY)
         dedupe_params(w, r);
+    if (r->flags & RV_ROUTE_TRAIN_QUERY)
+        train_params(w);
     rv_jsonw_arr_end(w);
     if (r->req == RV_SHAPE_LOGIN) {
         rv_jsonw_key(w, "requestBody");

@@ -24,7 +24,7 @@
 
 /* --- handlers -------------------------------------------------------------- */
 
-static rv_status parse_id(rv_api_req *rq, int64_t *id, rv_err *err)
+rv_status rv__api_parse_id(rv_api_req *rq, int64_t *id, rv_err *err)
 {
     const char *s = rv__api_param(rq, "id");
     char q[80];
@@ -249,7 +249,7 @@ static rv_status h_get(rv_api_req *rq, rv_err *err)
     int64_t id;
     rv_record r;
     rv_status st;
-    if ((st = parse_id(rq, &id, err)) || (st = rv_svc_get(&rq->ctx, rq->route->ent, id, &r, err)))
+    if ((st = rv__api_parse_id(rq, &id, err)) || (st = rv_svc_get(&rq->ctx, rq->route->ent, id, &r, err)))
         return st;
     rv_record_to_json(&r, &rq->w);
     return RV_OK;
@@ -273,7 +273,7 @@ static rv_status h_update(rv_api_req *rq, rv_err *err)
     rv_record changes, out;
     rv_record_init(&changes, rq->route->ent);
     rv_status st;
-    if ((st = parse_id(rq, &changes.id, err)) ||
+    if ((st = rv__api_parse_id(rq, &changes.id, err)) ||
         (st = rv_record_from_json(&changes, rq->body, false, &rq->arena, err)) ||
         (st = rv_svc_update(&rq->ctx, &changes, &out, err)))
         return st;
@@ -285,7 +285,7 @@ static rv_status h_delete(rv_api_req *rq, rv_err *err)
 {
     int64_t id;
     rv_status st;
-    if ((st = parse_id(rq, &id, err)) || (st = rv_svc_delete(&rq->ctx, rq->route->ent, id, err)))
+    if ((st = rv__api_parse_id(rq, &id, err)) || (st = rv_svc_delete(&rq->ctx, rq->route->ent, id, err)))
         return st;
     return RV_OK;
 }
@@ -331,6 +331,13 @@ static const rv_route fixed[] = {
      "normalise, match, score, route, first-touch task; 200 when a retry or an open lead of "
      "the same person answers",
      RV_SHAPE_CAPTURE, RV_SHAPE_CAPTURE, 201, e_capture, RV_ROUTE_PUBLIC | RV_ROUTE_FORM},
+    {"GET", "/api/v1/leads/{id}/score", rv__api_lead_score, NULL, "getLeadScore",
+     "A lead's predicted conversion probability and the factors raising and lowering it",
+     RV_SHAPE_NONE, RV_SHAPE_SCORE, 200, e_get, 0},
+    {"POST", "/api/v1/score/train", rv__api_score_train, NULL, "trainScoreModel",
+     "Train a lead conversion model on the outcomes so far; it becomes active only when it "
+     "validates better than the active one",
+     RV_SHAPE_NONE, RV_SHAPE_SCORE, 201, e_list, RV_ROUTE_TRAIN_QUERY},
     {"GET", "/api/v1/warnings", rv__api_warnings, NULL, "listWarnings",
      "Early warnings: stalled deals, deals past close date, low coverage, reps behind pace, "
      "conversion drops, leads past their follow-up SLA",

@@ -3,6 +3,9 @@
  * validate the scoring models on any exported table, before its data is in
  * the database.  The CSV is read here; typing the columns, the folds, the
  * models and the metrics are the model engine's (engine/model.h).
+ *
+ * On the database's leads (service/score.h): `score evaluate --object
+ * leads`, `score train`, `score retrain` and `score explain LEAD_ID`.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 #include "core/csv.h"
 #include "core/jsonw.h"
 #include "engine/model.h"
+#include "service/score.h"
 
 #define TOP_FEATURES 10
 #define CALIB_BINS 10
@@ -175,30 +179,9 @@ static void print_json(const char *path, const table *t, const rv_infer_kind *ki
     rv_jsonw_key(&w, "models"), rv_jsonw_arr_begin(&w);
     for (int i = 0; i < nruns; i++) {
         const run *r = &runs[i];
-        rv_jsonw_obj_begin(&w);
-        rv_jsonw_key(&w, "model"), rv_jsonw_str(&w, kind_name(r->kind));
-        rv_jsonw_key(&w, "auc"), rv_jsonw_double(&w, r->cv.auc_mean);
-        rv_jsonw_key(&w, "auc_pooled"), rv_jsonw_double(&w, r->cv.auc);
-        rv_jsonw_key(&w, "fold_auc"), rv_jsonw_arr_begin(&w);
-        for (int f = 0; f < k; f++)
-            rv_jsonw_double(&w, r->cv.fold_auc[f]);
-        rv_jsonw_arr_end(&w);
-        rv_jsonw_key(&w, "log_loss"), rv_jsonw_double(&w, r->cv.logloss);
-        rv_jsonw_key(&w, "train_seconds"), rv_jsonw_double(&w, r->cv.train_seconds);
+        rv_score_run_json_open(r->kind, &r->cv, r->calib, CALIB_BINS, &w);
         if (r->kind == RV_MODEL_GBT)
             rv_jsonw_key(&w, "trees"), rv_jsonw_int(&w, r->cv.trees);
-        rv_jsonw_key(&w, "calibration"), rv_jsonw_arr_begin(&w);
-        for (int j = 0; j < CALIB_BINS; j++) {
-            const rv_calib_bin *cb = &r->calib[j];
-            rv_jsonw_obj_begin(&w);
-            rv_jsonw_key(&w, "lo"), rv_jsonw_double(&w, cb->lo);
-            rv_jsonw_key(&w, "hi"), rv_jsonw_double(&w, cb->hi);
-            rv_jsonw_key(&w, "rows"), rv_jsonw_int(&w, (int64_t)cb->n);
-            rv_jsonw_key(&w, "predicted"), rv_jsonw_double(&w, cb->predicted);
-            rv_jsonw_key(&w, "observed"), rv_jsonw_double(&w, cb->observed);
-            rv_jsonw_obj_end(&w);
-        }
-        rv_jsonw_arr_end(&w);
         rv_jsonw_key(&w, "top_features"), rv_jsonw_arr_begin(&w);
         for (int j = 0; j < r->nf; j++) {
             rv_jsonw_obj_begin(&w);
@@ -216,6 +199,28 @@ static void print_json(const char *path, const table *t, const rv_infer_kind *ki
     fwrite(rv_buf_str(&b), 1, b.len, stdout);
     fputc('\n', stdout);
     rv_buf_release(&b);
+}
+
+/* One model's cross-validation: AUC per fold, log-loss, time, calibration. */
+static void print_run(rv_model_kind kind, const rv_cv_result *cv, const rv_calib_bin *calib)
+{
+    if (kind == RV_MODEL_LR)
+        printf("\nlr          logistic regression, L2, Platt-calibrated\n");
+    else
+        printf("\ngbt         gradient-boosted trees, %d trees on average, Platt-calibrated\n",
+               cv->trees);
+    printf("  AUC       %.4f (folds", cv->auc_mean);
+    for (int f = 0; f < cv->k; f++)
+        printf(" %.4f", cv->fold_auc[f]);
+    printf(")\n  log-loss  %.4f\n", cv->logloss);
+    printf("  training  %.3f s over %d folds\n", cv->train_seconds, cv->k);
+    printf("  calibration (out of fold)\n    predicted   rows  mean predicted  observed\n");
+    for (int j = 0; j < CALIB_BINS; j++) {
+        const rv_calib_bin *cb = &calib[j];
+        if (cb->n)
+            printf("    %.1f-%.1f  %6zu  %14.3f  %8.3f\n", cb->lo, cb->hi, cb->n, cb->predicted,
+                   cb->observed);
+    }
 }
 
 /* "label     a, b, c" for the columns of one inferred kind, if any. */
@@ -253,23 +258,7 @@ static void print_text(const char *path, const table *t, const rv_infer_kind *ki
     printf("folds       %d stratified, seed %llu\n", k, (unsigned long long)seed);
     for (int i = 0; i < nruns; i++) {
         const run *r = &runs[i];
-        if (r->kind == RV_MODEL_LR)
-            printf("\nlr          logistic regression, L2, Platt-calibrated\n");
-        else
-            printf("\ngbt         gradient-boosted trees, %d trees on average, Platt-calibrated\n",
-                   r->cv.trees);
-        printf("  AUC       %.4f (folds", r->cv.auc_mean);
-        for (int f = 0; f < k; f++)
-            printf(" %.4f", r->cv.fold_auc[f]);
-        printf(")\n  log-loss  %.4f\n", r->cv.logloss);
-        printf("  training  %.3f s over %d folds\n", r->cv.train_seconds, k);
-        printf("  calibration (out of fold)\n    predicted   rows  mean predicted  observed\n");
-        for (int j = 0; j < CALIB_BINS; j++) {
-            const rv_calib_bin *cb = &r->calib[j];
-            if (cb->n)
-                printf("    %.1f-%.1f  %6zu  %14.3f  %8.3f\n", cb->lo, cb->hi, cb->n, cb->predicted,
-                       cb->observed);
-        }
+        print_run(r->kind, &r->cv, r->calib);
         printf("  top features (mean |contribution| to the log-odds)\n");
         for (int j = 0; j < r->nf; j++)
             printf("    %-40s %.3f\n", rv_model_col_name(r->model, r->top[j]), r->imp[j]);
@@ -278,8 +267,172 @@ static void print_text(const char *path, const table *t, const rv_infer_kind *ki
         printf("\nbest        %s (AUC %.4f)\n", kind_name(runs[best].kind), runs[best].cv.auc_mean);
 }
 
+/* ---- the database's leads ------------------------------------------------ */
+
+/* Options shared by evaluate --object, train and retrain; 0 or the exit
+ * code of a usage error. */
+static int object_opts(rv_cli *c, rv_score_opts *o, const char **excl, bool kinds)
+{
+    *o = (rv_score_opts){.object = rv_cli_opt(c, "object"), .target = rv_cli_opt(c, "target"),
+                         .kind = -1, .exclude = excl};
+    o->nexclude = split_excludes(c, excl);
+    int rc = 0;
+    o->folds = (int)int_opt(c, "folds", 5, 2, 64, &rc);
+    if (rc)
+        return rc;
+    o->seed = (uint64_t)int_opt(c, "seed", 42, 0, 2147483647L, &rc);
+    if (rc)
+        return rc;
+    const char *model = kinds ? rv_cli_opt(c, "model") : NULL;
+    if (model && !strcmp(model, "lr"))
+        o->kind = RV_MODEL_LR;
+    else if (model && !strcmp(model, "gbt"))
+        o->kind = RV_MODEL_GBT;
+    else if (model && strcmp(model, "auto"))
+        return rv_cli_usage(c, "--model must be lr, gbt or auto, got '%s'", model);
+    if ((rc = rv_cli_check_opts(c)))
+        return rc;
+    if (c->npos > 1)
+        return rv_cli_usage(c, "unexpected argument '%s'", c->pos[1]);
+    return rv_cli_open(c, false);
+}
+
+static void print_json_with(void (*fn)(const void *, rv_jsonw *), const void *v)
+{
+    rv_buf b = RV_BUF_INIT;
+    rv_jsonw w;
+    rv_jsonw_init(&w, &b, false);
+    fn(v, &w);
+    fwrite(rv_buf_str(&b), 1, b.len, stdout);
+    fputc('\n', stdout);
+    rv_buf_release(&b);
+}
+
+static void eval_json(const void *v, rv_jsonw *w) { rv_score_eval_json(v, w); }
+static void trained_json(const void *v, rv_jsonw *w) { rv_score_trained_json(v, w); }
+
+static void print_left_out(const rv_score_eval *ev)
+{
+    for (int i = 0; i < ev->nleft_out; i++)
+        printf("%s%s (%s)%s", i ? ", " : "left out    ", ev->left_out[i], ev->left_out_why[i],
+               i + 1 == ev->nleft_out ? "\n" : "");
+}
+
+static void print_eval(const rv_score_eval *ev)
+{
+    printf("data        leads: %zu rows, converted %zu (%.1f%%)\n", ev->rows, ev->positives,
+           100.0 * (double)ev->positives / (double)(ev->rows ? ev->rows : 1));
+    printf("features    %d:", ev->nfeatures);
+    for (int i = 0; i < ev->nfeatures; i++)
+        printf("%s %s", i ? "," : "", ev->features[i]);
+    printf("\n");
+    print_left_out(ev);
+    printf("folds       %d stratified, seed %llu\n", ev->folds, (unsigned long long)ev->seed);
+    for (int r = 0; r < ev->nruns; r++)
+        print_run(ev->runs[r].kind, &ev->runs[r].cv, ev->runs[r].calib);
+    if (ev->nruns > 1)
+        printf("\nbest        %s (AUC %.4f)\n", kind_name(ev->runs[ev->best].kind),
+               ev->runs[ev->best].cv.auc_mean);
+}
+
+static int evaluate_object(rv_cli *c)
+{
+    bool json = rv_cli_flag(c, "json");
+    const char *excl[MAX_EXCLUDE];
+    rv_score_opts o;
+    int rc = object_opts(c, &o, excl, true);
+    if (rc)
+        return rc;
+    rv_err err;
+    rv_err_clear(&err);
+    rv_score_eval ev;
+    if (rv_score_evaluate(&c->ctx, &o, &ev, &err))
+        return rv_cli_fail(c, &err);
+    if (json)
+        print_json_with(eval_json, &ev);
+    else
+        print_eval(&ev);
+    return 0;
+}
+
+static void print_trained(const rv_score_trained *t)
+{
+    const rv_score_run *best = &t->eval.runs[t->eval.best];
+    printf("model       leads converted version %lld (id %lld): %s, AUC %.4f, log-loss %.4f\n",
+           (long long)t->version, (long long)t->model_id, kind_name(t->kind), best->cv.auc_mean,
+           best->cv.logloss);
+    printf("data        %zu leads, %zu converted, %d features, %d folds, seed %llu\n",
+           t->eval.rows, t->eval.positives, t->eval.nfeatures, t->eval.folds,
+           (unsigned long long)t->eval.seed);
+    print_left_out(&t->eval);
+    printf("%s\n", t->note);
+}
+
+static int train_cmd(rv_cli *c, bool retrain)
+{
+    bool json = rv_cli_flag(c, "json");
+    const char *excl[MAX_EXCLUDE];
+    rv_score_opts o;
+    int rc = object_opts(c, &o, excl, !retrain);
+    if (rc)
+        return rc;
+    rv_err err;
+    rv_err_clear(&err);
+    rv_score_trained t;
+    rv_status st = retrain ? rv_score_retrain(&c->ctx, &o, &t, &err)
+                           : rv_score_train(&c->ctx, &o, &t, &err);
+    if (st)
+        return rv_cli_fail(c, &err);
+    if (json)
+        print_json_with(trained_json, &t);
+    else
+        print_trained(&t);
+    return 0;
+}
+
+static int explain_cmd(rv_cli *c)
+{
+    bool json = rv_cli_flag(c, "json");
+    int rc = rv_cli_check_opts(c);
+    if (rc)
+        return rc;
+    if (c->npos != 2)
+        return rv_cli_usage(c, "score explain needs one LEAD_ID");
+    char *end;
+    long long id = strtoll(c->pos[1], &end, 10);
+    if (!*c->pos[1] || *end || id <= 0)
+        return rv_cli_usage(c, "LEAD_ID must be a positive integer, got '%s'", c->pos[1]);
+    if ((rc = rv_cli_open(c, false)))
+        return rc;
+    rv_err err;
+    rv_err_clear(&err);
+    rv_score_result r;
+    if (rv_score_lead(&c->ctx, id, &r, &err))
+        return rv_cli_fail(c, &err);
+    if (json) {
+        rv_buf b = RV_BUF_INIT;
+        rv_jsonw w;
+        rv_jsonw_init(&w, &b, false);
+        rv_score_result_json(&r, id, &w);
+        printf("%s\n", rv_buf_str(&b));
+        rv_buf_release(&b);
+        return 0;
+    }
+    printf("lead %lld: probability %.3f (model version %lld, %s)\n", id, r.probability,
+           (long long)r.version, kind_name(r.kind));
+    for (int i = 0; i < r.nup; i++)
+        printf("%s%-32s %-24s %+.3f\n", i ? "        " : "raises  ", r.up[i].feature,
+               r.up[i].value, r.up[i].contrib);
+    for (int i = 0; i < r.ndown; i++)
+        printf("%s%-32s %-24s %+.3f\n", i ? "        " : "lowers  ", r.down[i].feature,
+               r.down[i].value, r.down[i].contrib);
+    return 0;
+}
+
 static int evaluate_cmd(rv_cli *c)
 {
+    if (rv_cli_opt(c, "object"))
+        return evaluate_object(c);
     const char *path = rv_cli_opt(c, "csv");
     bool csv_flag = rv_cli_flag(c, "csv");
     bool json = rv_cli_flag(c, "json");
@@ -372,6 +525,14 @@ int rv_cmd_score(rv_cli *c)
     const char *verb = c->npos ? c->pos[0] : NULL;
     if (verb && !strcmp(verb, "evaluate"))
         return evaluate_cmd(c);
-    return rv_cli_usage(c, verb ? "unknown score command '%s' (evaluate)" : "score needs a verb%s",
-                        verb ? verb : ": evaluate");
+    if (verb && !strcmp(verb, "train"))
+        return train_cmd(c, false);
+    if (verb && !strcmp(verb, "retrain"))
+        return train_cmd(c, true);
+    if (verb && !strcmp(verb, "explain"))
+        return explain_cmd(c);
+    return rv_cli_usage(c,
+                        verb ? "unknown score command '%s' (evaluate, train, retrain, explain)"
+                             : "score needs a verb%s",
+                        verb ? verb : ": evaluate, train, retrain or explain");
 }

@@ -14,6 +14,11 @@
  * sigwait() and then calls rv_api_stop(), which finishes the requests in
  * flight, joins the workers and closes every database connection.
  *
+ * --retrain-every 6h (or 30m, 90s) retrains the lead scoring model on
+ * that period, in the main thread while the workers serve: the same as
+ * `revos score retrain` (a new version becomes active only when it
+ * validates better; service/score.h), one line on stderr per pass.
+ *
  * Behind an HTTPS proxy, --secure-cookies (or REVOS_SECURE_COOKIES=1 in
  * the environment) makes the session cookies Secure: a browser then never
  * sends them over plain HTTP.
@@ -26,9 +31,13 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <errno.h>
+#include <time.h>
+
 #include "api/api.h"
 #include "cli/cli.h"
 #include "service/leads.h"
+#include "service/score.h"
 
 static int int_opt(rv_cli *c, const char *name, long lo, long hi, long *out)
 {
@@ -41,6 +50,39 @@ static int int_opt(rv_cli *c, const char *name, long lo, long hi, long *out)
         return rv_cli_usage(c, "--%s must be between %ld and %ld, got '%s'", name, lo, hi, v);
     *out = n;
     return 0;
+}
+
+/* --retrain-every N[s|m|h] into seconds (0 when absent); 0 or the exit
+ * code of a usage error. */
+static int period_opt(rv_cli *c, long *secs)
+{
+    const char *v = rv_cli_opt(c, "retrain-every");
+    *secs = 0;
+    if (!v)
+        return 0;
+    char *end;
+    long n = strtol(v, &end, 10);
+    long unit = !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 : 0;
+    if (end == v || n < 1 || !unit || n > 366L * 86400 / unit)
+        return rv_cli_usage(c, "--retrain-every must be a whole number of s, m or h up to a year "
+                               "(6h, 30m), got '%s'",
+                            v);
+    *secs = n * unit;
+    return 0;
+}
+
+/* One retraining pass, reported on stderr. */
+static void retrain_pass(rv_cli *c)
+{
+    rv_score_trained t;
+    rv_err err;
+    rv_err_clear(&err);
+    if (rv_score_retrain(&c->ctx, NULL, &t, &err))
+        fprintf(stderr, "revos: retrain: %s\n", err.message);
+    else
+        fprintf(stderr, "revos: retrain: version %lld: %s\n", (long long)t.version, t.note);
+    fflush(stderr);
+    rv_arena_reset(&c->arena);
 }
 
 /* The default dashboard folder (see the top of this file) into buf, or
@@ -67,43 +109,73 @@ static const char *find_web(char *buf, size_t cap)
     return access("web/dist/index.html", R_OK) == 0 ? buf : NULL;
 }
 
-/* The periodic SLA pass (docs/leads.md): every `every` seconds until a
- * stop signal, on a connection of its own; returns the signal. */
-static int sla_loop(rv_cli *c, const sigset_t *stop, long every)
+/* One SLA pass (docs/leads.md) on the connection s, reported on stderr. */
+static void sla_pass(rv_store *s, rv_arena *a)
+{
+    rv_ctx ctx;
+    rv_sla_report rep;
+    rv_err err;
+    rv_arena_reset(a);
+    rv_ctx_init(&ctx, s, a);
+    if (rv_sla_check(&ctx, &rep, &err))
+        fprintf(stderr, "revos: SLA check failed: %s\n", err.message);
+    else if (rep.breached)
+        fprintf(stderr, "revos: SLA check: %d leads breached (%d notified, %d reassigned)\n",
+                rep.breached, rep.notified, rep.reassigned);
+}
+
+/* The periodic passes until a stop signal, which it returns: the SLA check
+ * every sla_every seconds on a connection of its own, and retraining of the
+ * scoring model (docs/scoring.md) every retrain_every seconds; 0 turns one
+ * off. */
+static int periodic_loop(rv_cli *c, const sigset_t *stop, long sla_every, long retrain_every)
 {
     rv_store *s = NULL;
     rv_err err;
     rv_arena a;
     rv_arena_init(&a, 1 << 16);
-    if (rv_store_open(&s, c->db_path, 0, &err))
+    if (sla_every > 0 && rv_store_open(&s, c->db_path, 0, &err)) {
         fprintf(stderr, "revos: SLA checks off: %s\n", err.message);
-    for (;;) {
-        struct timespec ts = {every, 0};
-        int sig = sigtimedwait(stop, NULL, &ts);
-        if (sig > 0) {
-            rv_store_close(s);
-            rv_arena_release(&a);
-            return sig;
-        }
-        if (!s)
-            continue;
-        rv_ctx ctx;
-        rv_sla_report rep;
-        rv_arena_reset(&a);
-        rv_ctx_init(&ctx, s, &a);
-        if (rv_sla_check(&ctx, &rep, &err))
-            fprintf(stderr, "revos: SLA check failed: %s\n", err.message);
-        else if (rep.breached)
-            fprintf(stderr, "revos: SLA check: %d leads breached (%d notified, %d reassigned)\n",
-                    rep.breached, rep.notified, rep.reassigned);
+        sla_every = 0;
     }
+    time_t now = time(NULL);
+    time_t next_sla = sla_every > 0 ? now + sla_every : 0;
+    time_t next_train = retrain_every > 0 ? now + retrain_every : 0;
+    int sig = 0;
+    for (;;) {
+        time_t next = next_sla && (!next_train || next_sla < next_train) ? next_sla : next_train;
+        if (!next) {
+            sigwait(stop, &sig);
+            break;
+        }
+        time_t left = next - time(NULL);
+        struct timespec ts = {left > 0 ? left : 0, 0};
+        int got = sigtimedwait(stop, NULL, &ts);
+        if (got > 0) {
+            sig = got;
+            break;
+        }
+        now = time(NULL);
+        if (next_sla && now >= next_sla) {
+            sla_pass(s, &a);
+            next_sla = now + sla_every;
+        }
+        if (next_train && now >= next_train) {
+            retrain_pass(c);
+            next_train = now + retrain_every;
+        }
+    }
+    rv_store_close(s);
+    rv_arena_release(&a);
+    return sig;
 }
 
 int rv_cmd_serve(rv_cli *c)
 {
     rv_api_opts o;
     rv_api_opts_init(&o);
-    long port = o.port, threads = o.threads, max_body = (long)o.max_body, sla_every = 60;
+    long port = o.port, threads = o.threads, max_body = (long)o.max_body, sla_every = 60,
+         retrain_every = 0;
     const char *bind = rv_cli_opt(c, "bind");
     const char *web = rv_cli_opt(c, "web");
     char webbuf[PATH_MAX + 64];
@@ -115,7 +187,8 @@ int rv_cmd_serve(rv_cli *c)
     if ((rc = int_opt(c, "port", 0, 65535, &port)) ||
         (rc = int_opt(c, "threads", 1, RV_API_MAX_THREADS, &threads)) ||
         (rc = int_opt(c, "max-body", 1, 1L << 30, &max_body)) ||
-        (rc = int_opt(c, "sla-every", 0, 86400, &sla_every)) || (rc = rv_cli_check_opts(c)))
+        (rc = int_opt(c, "sla-every", 0, 86400, &sla_every)) ||
+        (rc = period_opt(c, &retrain_every)) || (rc = rv_cli_check_opts(c)))
         return rc;
     if (c->npos)
         return rv_cli_usage(c, "unexpected argument '%s'", c->pos[0]);
@@ -131,6 +204,8 @@ int rv_cmd_serve(rv_cli *c)
     o.threads = (int)threads;
     o.max_body = (size_t)max_body;
     o.web_dir = web ? web : find_web(webbuf, sizeof webbuf);
+    if (retrain_every && (rc = rv_cli_open(c, false)))
+        return rc;
 
     sigset_t stop;
     sigemptyset(&stop);
@@ -151,10 +226,7 @@ int rv_cmd_serve(rv_cli *c)
             o.web_dir ? o.web_dir : "");
     fflush(stderr);
     int sig = 0;
-    if (sla_every > 0)
-        sig = sla_loop(c, &stop, sla_every);
-    else
-        sigwait(&stop, &sig);
+    sig = periodic_loop(c, &stop, sla_every, retrain_every);
     fprintf(stderr, "revos: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     rv_api_stop(srv);
     return 0;

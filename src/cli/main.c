@@ -85,11 +85,15 @@ static const rv_cli_cmd commands[] = {
      "clusters, field-by-field evidence), merge them with survivorship rules, undo a merge"},
     {"score", NULL, rv_cmd_score,
      "revos score evaluate --csv FILE --target COL [--exclude COLS] [--folds 5] [--seed N] "
-     "[--model lr|gbt|auto] [--write-folds FILE] [--json]",
-     "cross-validate the scoring models on a CSV file: AUC per fold, log-loss, calibration, "
-     "training time and top features; --exclude leaves out columns filled after the outcome"},
+     "[--model lr|gbt|auto] [--write-folds FILE] [--json] | score evaluate|train --object leads "
+     "[--target converted] [--exclude COLS] [--model lr|gbt|auto] [--folds 5] [--seed N] | "
+     "score retrain | score explain LEAD_ID",
+     "cross-validate the scoring models on a CSV file or the leads (AUC per fold, log-loss, "
+     "calibration); train and store a versioned lead model, active only when it validates "
+     "better; retrain on the outcomes so far; explain a lead's probability; --exclude leaves "
+     "out columns filled after the outcome"},
     {"serve", NULL, rv_cmd_serve, "revos serve [--port 8080] [--bind 127.0.0.1] [--threads N] [--max-body BYTES] "
-     "[--web DIR] [--secure-cookies] [--sla-every SECONDS]",
+     "[--web DIR] [--secure-cookies] [--sla-every SECONDS] [--retrain-every 6h]",
      "serve the JSON API and the dashboard"},
 };
 

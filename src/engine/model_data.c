@@ -242,10 +242,46 @@ rv_status rv_mdata_folds(const rv_mdata *d, int k, uint64_t seed, int *fold, rv_
 
 /* ---- bins ------------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
+/* Sort doubles (no NaN) ascending: quicksort on the median of three with
+ * insertion sort below 16 elements, recursing into the smaller part.  It
+ * runs once per numeric column per training, where qsort's comparator
+ * calls were a tenth of logistic regression's time. */
+static void sort_doubles(double *v, size_t n)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    while (n > 16) {
+        double a = v[0], b = v[n / 2], c = v[n - 1];
+        double p = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (v[i] < p)
+                i++;
+            while (v[j] > p)
+                j--;
+            if (i >= j)
+                break;
+            double t = v[i];
+            v[i++] = v[j];
+            v[j--] = t;
+        }
+        /* v[0..j] <= p <= v[j+1..n) */
+        size_t left = j + 1;
+        if (left < n - left) {
+            sort_doubles(v, left);
+            v += left, n -= left;
+        } else {
+            sort_doubles(v + left, n - left);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        double x = v[i];
+        size_t k = i;
+        while (k > 0 && v[k - 1] > x) {
+            v[k] = v[k - 1];
+            k--;
+        }
+        v[k] = x;
+    }
 }
 
 int rv__quantile_edges(const double *x, const size_t *rows, size_t n, int maxb, double **edges)
@@ -260,7 +296,7 @@ int rv__quantile_edges(const double *x, const size_t *rows, size_t n, int maxb, 
         if (!isnan(xi))
             v[m++] = xi;
     }
-    qsort(v, m, sizeof *v, cmp_double);
+    sort_doubles(v, m);
     for (size_t i = 0; i < m; i++)
         u += i == 0 || v[i] != v[i - 1];
     int ne = 0;

@@ -493,6 +493,29 @@ static const rv_field merges_f[] = {
     {.name = "undone_at", .type = RV_FT_TS, .doc = "when the merge was undone (empty: in force)", .since = 6},
 };
 
+/* --- schema version 7: scoring models -------------------------------------- */
+static const char *const score_object[] = {"leads", NULL};
+static const char *const score_kind[] = {"lr", "gbt", NULL};
+static const rv_field score_models_f[] = {
+    {.name = "object", .type = RV_FT_ENUM, .flags = RV_F_REQUIRED | RV_F_INDEX, .values = score_object, .doc = "what the model scores: leads", .since = 7},
+    {.name = "target", .type = RV_FT_TEXT, .flags = RV_F_REQUIRED, .doc = "the outcome it predicts: converted", .since = 7},
+    {.name = "version", .type = RV_FT_INT, .flags = RV_F_REQUIRED, .min = 1, .max = 1000000000, .doc = "1, 2, ... per object and target, in training order", .since = 7},
+    {.name = "kind", .type = RV_FT_ENUM, .flags = RV_F_REQUIRED, .values = score_kind, .doc = "lr (logistic regression) or gbt (boosted trees)", .since = 7},
+    {.name = "features", .type = RV_FT_TEXT, .max_len = 100000, .doc = "comma-separated columns the model uses", .since = 7},
+    {.name = "excluded", .type = RV_FT_TEXT, .max_len = 100000, .doc = "comma-separated columns left out (leakage)", .since = 7},
+    {.name = "rows", .type = RV_FT_INT, .min = 0, .max = 1000000000000LL, .doc = "records it was trained on", .since = 7},
+    {.name = "positives", .type = RV_FT_INT, .min = 0, .max = 1000000000000LL, .doc = "of which the outcome happened", .since = 7},
+    {.name = "through_id", .type = RV_FT_INT, .min = 0, .max = 1000000000000000000LL, .doc = "the newest record (id) it was trained on", .since = 7},
+    {.name = "cv_auc_ppm", .type = RV_FT_INT, .min = 0, .max = 1000000, .doc = "cross-validated AUC in millionths (874972 = 0.874972)", .since = 7},
+    {.name = "cv_log_loss_ppm", .type = RV_FT_INT, .min = 0, .max = 1000000000, .doc = "cross-validated log-loss in millionths", .since = 7},
+    {.name = "active_auc_ppm", .type = RV_FT_INT, .min = 0, .max = 1000000, .doc = "AUC of the model active when this one was trained, on the same held-out rows (millionths; empty: none)", .since = 7},
+    {.name = "challenger_auc_ppm", .type = RV_FT_INT, .min = 0, .max = 1000000, .doc = "this model's AUC on those same rows (millionths)", .since = 7},
+    {.name = "metrics", .type = RV_FT_TEXT, .max_len = 100000, .doc = "JSON: folds, seed, per-fold AUC, calibration table", .since = 7},
+    {.name = "model", .type = RV_FT_TEXT, .flags = RV_F_REQUIRED, .max_len = 64 * 1024 * 1024, .doc = "the trained model in revos' text format (docs/scoring.md)", .since = 7},
+    {.name = "active", .type = RV_FT_BOOL, .def = "false", .doc = "the model that scores (at most one per object and target)", .since = 7},
+    {.name = "note", .type = RV_FT_TEXT, .max_len = 1000, .doc = "why it was or was not made active", .since = 7},
+};
+
 ENT(0, teams, "teams", "team", 0, NULL, NULL, "Sales teams; parent_id forms the roll-up hierarchy.");
 ENT(1, users, "users", "user", 0, "User", "owners", "People: reps, managers, marketing, customer success, finance, admins.");
 ENT(2, accounts, "accounts", "account", 0, "Account", "companies", "Companies you sell to.");
@@ -532,6 +555,8 @@ static const rv_entity fx_rates = {"fx_rates", "fx_rate", fx_rates_f, NF(fx_rate
 static const rv_entity merges = {"merges", "merge", merges_f, NF(merges_f), RV_ENT_READONLY, NULL, NULL,
                                  "Merges of duplicate records, with what undoing each needs (revos dedupe undo).", 6, 33};
 
+static const rv_entity score_models = {"score_models", "score_model", score_models_f, NF(score_models_f), 0, NULL, NULL,
+                                       "Trained scoring models, versioned, with their cross-validated metrics.", 7, 34};
 /* The number in each ENT() row is its position here (a test checks).
  * Order matters: an entity comes after the ones it requires (imports and
  * the generator write in this order). */
@@ -540,7 +565,7 @@ const rv_entity *const rv_entities[] = {
     &deals, &deal_products, &activities, &touches, &subscriptions, &field_defs, &stage_history,
     &field_history, &events, &settings, &audit_log, &sessions, &api_tokens, &quotas,
     &lead_sources, &capture_keys, &routing_pools, &routing_rules, &pool_members,
-    &lead_assignments, &sla_policies, &fit_rules, &engagement_rules, &fx_rates, &merges, NULL,
+    &lead_assignments, &sla_policies, &fit_rules, &engagement_rules, &fx_rates, &merges, &score_models, NULL,
 };
 const int rv_entity_count = NF(rv_entities) - 1;
 

@@ -101,6 +101,8 @@ static const struct rule {
     {"capture_keys", NULL, NULL, NULL, {A, N, N, N, N, N}, {N, N, N, N, N, N}},
     /* reference data that finance keeps */
     {"fx_rates", NULL, NULL, NULL, {A, A, A, A, A, A}, {A, N, N, N, N, A}},
+    /* scoring models: admin and marketing train and activate, everyone reads */
+    {"score_models", NULL, NULL, NULL, {A, A, A, A, A, A}, {A, N, N, A, N, N}},
     /* revos's own records */
     {"field_history", NULL, NULL, NULL, {A, P, P, P, P, P}, {N, N, N, N, N, N}},
     {"events", NULL, NULL, NULL, {A, P, P, P, P, P}, {N, N, N, N, N, N}},

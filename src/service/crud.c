@@ -21,7 +21,8 @@
 
 static const rv__behaviour *const behaviours[] = {
     &rv__deal_behaviour,    &rv__stage_behaviour, &rv__account_behaviour, &rv__contact_behaviour,
-    &rv__lead_behaviour,    &rv__activity_behaviour, &rv__fx_rate_behaviour, NULL};
+    &rv__lead_behaviour,    &rv__activity_behaviour, &rv__fx_rate_behaviour,
+    &rv__score_model_behaviour, NULL};
 
 static const rv__behaviour *behaviour_of(const rv_entity *e)
 {

@@ -27,6 +27,7 @@ extern const rv__behaviour rv__contact_behaviour;
 extern const rv__behaviour rv__lead_behaviour;
 extern const rv__behaviour rv__activity_behaviour;
 extern const rv__behaviour rv__fx_rate_behaviour;
+extern const rv__behaviour rv__score_model_behaviour; /* score.c */
 
 /* Append an event to the outbox (skipped in batch mode). */
 rv_status rv__emit_event(rv_ctx *c, const rv_entity *e, int64_t id, const char *kind,

@@ -77,20 +77,6 @@ static void sq_unlink(const char *path)
 
 /* --- the source database --------------------------------------------------- */
 
-typedef struct gen_state {
-    rv_import *im;
-    long rows;
-} gen_state;
-
-static int emit(void *ud, const char *entity, int ncols, const char *const *cols,
-                const char *const *vals)
-{
-    gen_state *g = ud;
-    const rv_entity *e = rv_entity_find(entity);
-    assert_non_null(e);
-    return rv_import_row(g->im, e, ncols, cols, vals, NULL, ++g->rows) != RV_OK;
-}
-
 /* A SQLite file with generated data (deals deals) and forward references. */
 static char *make_source(int64_t deals)
 {
@@ -103,18 +89,7 @@ static char *make_source(int64_t deals)
     rv_arena_init(&a, 1 << 14);
     rv_ctx ctx;
     rv_ctx_init(&ctx, s, &a);
-    rv_import_opts io = {.history_supplied = true};
-    gen_state g = {0};
-    if (rv_import_begin(&ctx, &io, &g.im, &err))
-        fail_msg("import begin: %s", err.message);
-    rv_gen_opts o = {.deals = deals, .seed = 7};
-    int gr = rv_gen_run(&o, emit, &g);
-    rv_import_report rep;
-    rv_import_report_init(&rep);
-    rv_status st = rv_import_end(g.im, &rep, &err);
-    rv_import_report_release(&rep);
-    if (gr || st)
-        fail_msg("generating: %d %s", gr, st ? err.message : "");
+    tu_generate(&ctx, deals, 7);
     rv_store_close(s);
     rv_arena_release(&a);
     /* the references that point forward in the entity order */

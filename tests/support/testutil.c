@@ -5,7 +5,9 @@
 
 #include "core/csv.h"
 #include "http_client.h"
+#include "engine/gen.h"
 #include "service/auth.h"
+#include "service/import.h"
 
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -500,4 +502,35 @@ int64_t tu_sql_intf(tu_env *t, const char *fmt, ...)
     vsnprintf(sql, sizeof sql, fmt, ap);
     va_end(ap);
     return tu_sql_int(t, sql);
+}
+
+typedef struct gen_state {
+    rv_import *im;
+    long rows;
+} gen_state;
+
+static int gen_emit(void *ud, const char *entity, int ncols, const char *const *cols,
+                    const char *const *vals)
+{
+    gen_state *g = ud;
+    const rv_entity *e = rv_entity_find(entity);
+    assert_non_null(e);
+    return rv_import_row(g->im, e, ncols, cols, vals, NULL, ++g->rows) != RV_OK;
+}
+
+void tu_generate(struct rv_ctx *ctx, int64_t deals, uint64_t seed)
+{
+    rv_import_opts io = {.history_supplied = true};
+    gen_state g = {0};
+    rv_err err;
+    if (rv_import_begin(ctx, &io, &g.im, &err))
+        fail_msg("import begin: %s", err.message);
+    rv_gen_opts o = {.deals = deals, .seed = seed};
+    int gr = rv_gen_run(&o, gen_emit, &g);
+    rv_import_report rep;
+    rv_import_report_init(&rep);
+    rv_status st = rv_import_end(g.im, &rep, &err);
+    rv_import_report_release(&rep);
+    if (gr || st)
+        fail_msg("generating: %d %s", gr, st ? err.message : "");
 }

@@ -59,6 +59,11 @@ void tu_seed_pipeline(tu_env *t);
 const char *tu_admin_token(tu_env *t);
 /* Count rows of an entity. */
 int64_t tu_count(tu_env *t, const char *entity);
+/* Fill the database of ctx with the generator's data (engine/gen.h) for
+ * `deals` deals and seed, through the import service (history supplied);
+ * fails the test on error. */
+struct rv_ctx;
+void tu_generate(struct rv_ctx *ctx, int64_t deals, uint64_t seed);
 /* One scalar from plain SQL on the fixture's database, through sqlite3 or
  * libpq rather than the store (independent check).  NULL reads as 0, a
  * boolean as 0/1, a numeric as its integer part. */
