@@ -1,6 +1,7 @@
 /*
  * cli.c - option access, errors, record output and progress (see cli.h).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,19 @@ int rv_cli_fail(rv_cli *c, const rv_err *err)
     (void)c;
     fprintf(stderr, "revos: error: %s\n", err->message[0] ? err->message : rv_status_name(err->code));
     return 1;
+}
+
+bool rv_cli_parse_int(const char *text, long long lo, long long hi, long long *out)
+{
+    if (!text || !*text)
+        return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (*end || errno || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
 }
 
 int rv_cli_usage(rv_cli *c, const char *fmt, ...)

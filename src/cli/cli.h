@@ -77,6 +77,10 @@ int rv_cli_open(rv_cli *c, bool create);
 bool rv_cli_db_is_url(const char *db);
 /* Print "revos: error: <message>" and return the exit code for it. */
 int rv_cli_fail(rv_cli *c, const rv_err *err);
+/* true when all of text reads as a decimal integer (strtoll, base 10) from
+ * lo to hi; *out is set only then.  Empty text and overflow are refused.
+ * Each caller words its own usage error. */
+bool rv_cli_parse_int(const char *text, long long lo, long long hi, long long *out);
 /* Usage error: print message and the command's usage line; returns 2. */
 int rv_cli_usage(rv_cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -151,9 +151,8 @@ int rv_cmd_tokens(rv_cli *c)
     if (!strcmp(verb, "revoke")) {
         if ((rc = rv_cli_check_opts(c)))
             return rc;
-        char *end;
-        long long id = c->npos == 1 ? strtoll(c->pos[0], &end, 10) : 0;
-        if (c->npos != 1 || *end || id <= 0)
+        long long id;
+        if (c->npos != 1 || !rv_cli_parse_int(c->pos[0], 1, INT64_MAX, &id))
             return rv_cli_usage(c, "expected one token id");
         if ((rc = rv_cli_open(c, false)))
             return rc;

@@ -525,9 +525,8 @@ static int dedupe_db(rv_cli *c)
 
 static int parse_id(rv_cli *c, const char *what, const char *v, int64_t *out)
 {
-    char *end;
-    long long x = strtoll(v, &end, 10);
-    if (*end || end == v || x <= 0)
+    long long x;
+    if (!rv_cli_parse_int(v, 1, INT64_MAX, &x))
         return rv_cli_usage(c, "%s must be a record id, got '%s'", what, v);
     *out = x;
     return 0;

@@ -15,11 +15,10 @@
 
 static int parse_int(rv_cli *c, const char *name, const char *text, long max, long *out)
 {
-    char *end;
-    long v = text ? strtol(text, &end, 10) : 0;
-    if (text && (*end || v < 1 || v > max))
+    long long v = 0;
+    if (text && !rv_cli_parse_int(text, 1, max, &v))
         return rv_cli_usage(c, "--%s must be 1 to %ld, got '%s'", name, max, text);
-    *out = v;
+    *out = (long)v;
     return 0;
 }
 

@@ -51,9 +51,8 @@ static int parse_count(rv_cli *c, const char *name, int64_t *out)
     const char *v = rv_cli_opt(c, name);
     if (!v)
         return 0;
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    if (*end || n < 0)
+    long long n;
+    if (!rv_cli_parse_int(v, 0, INT64_MAX, &n))
         return rv_cli_usage(c, "--%s must be a whole number >= 0, got '%s'", name, v);
     *out = n;
     return 0;

@@ -166,9 +166,8 @@ int rv_cmd_import(rv_cli *c)
         return rv_cli_usage(c, "at most 32 --map options (or one with a comma-separated list)");
     rv_import_opts io = {.history_supplied = hist == 1, .dry_run = dry == 1};
     if (max_errors) {
-        char *end;
-        long v = strtol(max_errors, &end, 10);
-        if (*end || v < 1 || v > 100000)
+        long long v;
+        if (!rv_cli_parse_int(max_errors, 1, 100000, &v))
             return rv_cli_usage(c, "--max-errors must be between 1 and 100000, got '%s'",
                                 max_errors);
         io.max_errors = (int)v;

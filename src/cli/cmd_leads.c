@@ -164,9 +164,8 @@ int rv_cmd_sources(rv_cli *c)
 
 static int lead_id_arg(rv_cli *c, int64_t *id)
 {
-    char *end;
-    long long v = c->npos == 1 ? strtoll(c->pos[0], &end, 10) : 0;
-    if (c->npos != 1 || *end || v <= 0)
+    long long v;
+    if (c->npos != 1 || !rv_cli_parse_int(c->pos[0], 1, INT64_MAX, &v))
         return rv_cli_usage(c, "expected one lead id");
     *id = v;
     return 0;

@@ -118,9 +118,8 @@ static int parse_id(rv_cli *c, int64_t *id)
 {
     if (c->npos != 1)
         return rv_cli_usage(c, "expected one record id");
-    char *end;
-    long long v = strtoll(c->pos[0], &end, 10);
-    if (*end || v <= 0)
+    long long v;
+    if (!rv_cli_parse_int(c->pos[0], 1, INT64_MAX, &v))
         return rv_cli_usage(c, "record id must be a positive integer, got '%s'", c->pos[0]);
     *id = v;
     return 0;
@@ -143,9 +142,8 @@ static int fill_list_req(rv_cli *c, rv_list_req *req)
     req->sort = rv_cli_opt(c, "sort");
     const char *limit = rv_cli_opt(c, "limit");
     if (limit) {
-        char *end;
-        long v = strtol(limit, &end, 10);
-        if (*end || v < 1 || v > 1000)
+        long long v;
+        if (!rv_cli_parse_int(limit, 1, 1000, &v))
             return rv_cli_usage(c, "--limit must be between 1 and 1000, got '%s'", limit);
         req->limit = (int)v;
     }

@@ -70,14 +70,12 @@ static long int_opt(rv_cli *c, const char *name, long def, long lo, long hi, int
     const char *v = rv_cli_opt(c, name);
     if (!v)
         return def;
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (!*v || *end || errno || x < lo || x > hi) {
+    long long x;
+    if (!rv_cli_parse_int(v, lo, hi, &x)) {
         *rc = rv_cli_usage(c, "--%s must be an integer from %ld to %ld, got '%s'", name, lo, hi, v);
         return -1;
     }
-    return x;
+    return (long)x;
 }
 
 /* Comma-separated --exclude values (repeatable) split into names. */
@@ -398,9 +396,8 @@ static int explain_cmd(rv_cli *c)
         return rc;
     if (c->npos != 2)
         return rv_cli_usage(c, "score explain needs one LEAD_ID");
-    char *end;
-    long long id = strtoll(c->pos[1], &end, 10);
-    if (!*c->pos[1] || *end || id <= 0)
+    long long id;
+    if (!rv_cli_parse_int(c->pos[1], 1, INT64_MAX, &id))
         return rv_cli_usage(c, "LEAD_ID must be a positive integer, got '%s'", c->pos[1]);
     if ((rc = rv_cli_open(c, false)))
         return rc;

@@ -44,11 +44,10 @@ static int int_opt(rv_cli *c, const char *name, long lo, long hi, long *out)
     const char *v = rv_cli_opt(c, name);
     if (!v)
         return 0;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (!v[0] || *end || n < lo || n > hi)
+    long long n;
+    if (!rv_cli_parse_int(v, lo, hi, &n))
         return rv_cli_usage(c, "--%s must be between %ld and %ld, got '%s'", name, lo, hi, v);
-    *out = n;
+    *out = (long)n;
     return 0;
 }
 
