@@ -88,6 +88,17 @@ int rv_cli_fail(rv_cli *c, const rv_err *err)
     return 1;
 }
 
+void rv_cli_print_json(void (*fn)(const void *v, rv_jsonw *w), const void *v)
+{
+    rv_buf b = RV_BUF_INIT;
+    rv_jsonw w;
+    rv_jsonw_init(&w, &b, false);
+    fn(v, &w);
+    fwrite(rv_buf_str(&b), 1, b.len, stdout);
+    fputc('\n', stdout);
+    rv_buf_release(&b);
+}
+
 bool rv_cli_parse_int(const char *text, long long lo, long long hi, long long *out)
 {
     if (!text || !*text)

@@ -24,6 +24,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/jsonw.h"
 #include "model/record.h"
 #include "service/service.h"
 #include "store/store.h"
@@ -92,6 +93,8 @@ void rv_cli_out_row(rv_cli_out *o, const rv_record *r);
 void rv_cli_out_end(rv_cli_out *o, const char *next_cursor);
 /* One record in full (get/create/update): a vertical table, or JSON. */
 void rv_cli_print_record(rv_cli *c, const rv_record *r);
+/* Print on stdout, with a newline, the JSON that fn(v, w) writes. */
+void rv_cli_print_json(void (*fn)(const void *v, rv_jsonw *w), const void *v);
 
 /* A progress bar on stderr when it is a terminal (fraction 0..1). */
 void rv_cli_progress(rv_cli *c, const char *label, double fraction, long rows);

@@ -22,17 +22,6 @@ static int parse_int(rv_cli *c, const char *name, const char *text, long max, lo
     return 0;
 }
 
-static void print_json(void (*fn)(const void *, rv_jsonw *), const void *v)
-{
-    rv_buf buf = RV_BUF_INIT;
-    rv_jsonw w;
-    rv_jsonw_init(&w, &buf, false);
-    fn(v, &w);
-    fwrite(rv_buf_str(&buf), 1, buf.len, stdout);
-    fputc('\n', stdout);
-    rv_buf_release(&buf);
-}
-
 static void show_json(const void *v, rv_jsonw *w) { rv_forecast_show_json(v, w); }
 static void backtest_json(const void *v, rv_jsonw *w) { rv_forecast_backtest_json(v, w); }
 
@@ -77,7 +66,7 @@ static int backtest(rv_cli *c)
         return rv_cli_fail(c, &err);
     }
     if (c->out == RV_OUT_JSON) {
-        print_json(backtest_json, b);
+        rv_cli_print_json(backtest_json, b);
         free(b);
         return 0;
     }
@@ -128,7 +117,7 @@ static int show(rv_cli *c)
     if (rv_forecast_show_run(&c->ctx, &req, &s, &err))
         return rv_cli_fail(c, &err);
     if (c->out == RV_OUT_JSON) {
-        print_json(show_json, &s);
+        rv_cli_print_json(show_json, &s);
         rv_forecast_show_free(&s);
         return 0;
     }

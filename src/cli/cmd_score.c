@@ -295,17 +295,6 @@ static int object_opts(rv_cli *c, rv_score_opts *o, const char **excl, bool kind
     return rv_cli_open(c, false);
 }
 
-static void print_json_with(void (*fn)(const void *, rv_jsonw *), const void *v)
-{
-    rv_buf b = RV_BUF_INIT;
-    rv_jsonw w;
-    rv_jsonw_init(&w, &b, false);
-    fn(v, &w);
-    fwrite(rv_buf_str(&b), 1, b.len, stdout);
-    fputc('\n', stdout);
-    rv_buf_release(&b);
-}
-
 static void eval_json(const void *v, rv_jsonw *w) { rv_score_eval_json(v, w); }
 static void trained_json(const void *v, rv_jsonw *w) { rv_score_trained_json(v, w); }
 
@@ -347,7 +336,7 @@ static int evaluate_object(rv_cli *c)
     if (rv_score_evaluate(&c->ctx, &o, &ev, &err))
         return rv_cli_fail(c, &err);
     if (json)
-        print_json_with(eval_json, &ev);
+        rv_cli_print_json(eval_json, &ev);
     else
         print_eval(&ev);
     return 0;
@@ -382,7 +371,7 @@ static int train_cmd(rv_cli *c, bool retrain)
     if (st)
         return rv_cli_fail(c, &err);
     if (json)
-        print_json_with(trained_json, &t);
+        rv_cli_print_json(trained_json, &t);
     else
         print_trained(&t);
     return 0;
